@@ -1,0 +1,58 @@
+# Leverflow: `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/leverflow
+FUZZTIME ?= 5s
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build bin/leverflow
+	$(GO) build -o $(BIN) ./cmd/leverflow
+
+.PHONY: run
+run: build ## Build and run the example workflows (the server comes with the API milestone)
+	@for f in examples/*.json; do case $$f in *.test.json|*.trigger.json) continue;; esac; \
+	  t=$${f%.json}.trigger.json; args=""; [ -f $$t ] && args="--trigger $$t"; \
+	  echo "== $(BIN) run $$f $$args"; $(BIN) run $$f $$args || exit 1; done
+
+.PHONY: test
+test: lint test-go test-fuzz test-workflows ## Every test: lint, Go tests with the race detector, fuzzing, workflow tests
+
+.PHONY: lint
+lint: ## gofmt, go vet and the dependency-direction check
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would rewrite:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	./scripts/depcheck.sh
+
+.PHONY: test-go
+test-go: ## Go tests with the race detector
+	$(GO) test -race -count=1 ./...
+
+.PHONY: test-fuzz
+test-fuzz: ## Run each fuzz target for FUZZTIME (default 5s)
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./templating/
+	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./templating/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./engine/workflow/
+
+.PHONY: test-workflows
+test-workflows: build ## Validate and test the example workflows with the CLI
+	$(BIN) validate $$(ls examples/*.json | grep -v -e '\.test\.json$$' -e '\.trigger\.json$$')
+	$(BIN) test -v examples/*.test.json
+
+.PHONY: bench
+bench: ## Benchmarks of the hot paths (render, engine, store)
+	$(GO) test -run '^$$' -bench . -benchmem ./templating/ ./engine/ ./engine/store/gormstore/
+
+.PHONY: cover
+cover: ## Test coverage per package
+	$(GO) test -count=1 -cover ./...
+
+.PHONY: clean
+clean: ## Remove build output
+	rm -rf bin

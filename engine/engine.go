@@ -1,0 +1,528 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/leverflow/leverflow/engine/store"
+	"github.com/leverflow/leverflow/engine/workflow"
+	"github.com/leverflow/leverflow/steps"
+)
+
+// Catalog is what the engine needs of the step registry.
+type Catalog interface {
+	Lookup(typ string) (*steps.Spec, bool)
+}
+
+// Options configure an Engine. Store and Steps are required.
+type Options struct {
+	Store store.Store
+	Steps Catalog
+	// WorkerID names this engine in leases; default a random id.
+	WorkerID string
+	// Concurrency is how many runs this engine executes at once (default 32).
+	Concurrency int
+	// Lease is how long a claimed run stays ours without a heartbeat
+	// (default 30s). A run whose worker died is taken up after it expires.
+	Lease time.Duration
+	// PollInterval is how often the store is asked for due runs (default
+	// 1s). Runs started through this engine and parked runs' wake-ups do not
+	// wait for it.
+	PollInterval time.Duration
+	// MaxOutputBytes caps one step's stored output (default 1 MiB).
+	MaxOutputBytes int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// NewID makes run ids (default UUIDv7).
+	NewID func() string
+	// Override, when set, is asked before a step runs; when it returns true
+	// the step is not run and succeeds with the given output. Workflow tests
+	// use it to fix the outputs of chosen steps.
+	Override func(stepID string) (output any, ok bool)
+	Logger   *slog.Logger
+}
+
+// Engine runs workflows durably: it claims due runs from the store, runs
+// their steps in DAG order, commits every step result before the steps
+// after it start, parks runs that wait, and takes up runs whose worker died.
+type Engine struct {
+	opts  Options
+	store store.Store
+	log   *slog.Logger
+	plans planCache
+
+	slots chan struct{} // one token per run executing
+
+	mu      sync.Mutex
+	runners map[string]*runner
+	waiters map[string][]chan struct{}
+	timers  map[string]*time.Timer
+	started bool
+	stopped bool
+
+	kick      chan struct{}
+	stop      chan struct{}
+	loopsDone sync.WaitGroup
+	runsDone  sync.WaitGroup
+}
+
+// New checks opts and returns an engine that is not yet started.
+func New(opts Options) (*Engine, error) {
+	if opts.Store == nil || opts.Steps == nil {
+		return nil, errors.New("engine: Options.Store and Options.Steps are required")
+	}
+	if opts.WorkerID == "" {
+		opts.WorkerID = "worker-" + uuid.NewString()[:8]
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 32
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
+	}
+	if opts.MaxOutputBytes <= 0 {
+		opts.MaxOutputBytes = 1 << 20
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.NewID == nil {
+		opts.NewID = func() string { return uuid.Must(uuid.NewV7()).String() }
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{
+		opts:    opts,
+		store:   opts.Store,
+		log:     opts.Logger,
+		slots:   make(chan struct{}, opts.Concurrency),
+		runners: map[string]*runner{},
+		waiters: map[string][]chan struct{}{},
+		timers:  map[string]*time.Timer{},
+		kick:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+	}, nil
+}
+
+// Start begins claiming and running due runs until Stop.
+func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		return errors.New("engine: already started")
+	}
+	e.started = true
+	e.loopsDone.Add(2)
+	go e.pollLoop()
+	go e.heartbeatLoop()
+	return nil
+}
+
+// Stop stops claiming new runs and waits for the runs in progress to reach
+// a point where they can be left (a step result committed, or parked). When
+// ctx ends first, the runs still going are abandoned: their leases expire
+// and another worker takes them up. Stop is idempotent.
+func (e *Engine) Stop(ctx context.Context) error {
+	e.mu.Lock()
+	if e.stopped {
+		e.mu.Unlock()
+		return nil
+	}
+	e.stopped = true
+	for _, t := range e.timers {
+		t.Stop()
+	}
+	close(e.stop)
+	for _, r := range e.runners {
+		r.drain()
+	}
+	e.mu.Unlock()
+
+	e.loopsDone.Wait()
+	done := make(chan struct{})
+	go func() { e.runsDone.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		e.mu.Lock()
+		for _, r := range e.runners {
+			r.abandon()
+		}
+		e.mu.Unlock()
+		<-done
+		return fmt.Errorf("engine stop: %w", ctx.Err())
+	}
+}
+
+// SaveWorkflow validates wf and stores it as the next version of
+// workflowID. A workflow with problems gives an *InvalidError.
+func (e *Engine) SaveWorkflow(ctx context.Context, workflowID string, wf *workflow.Workflow) (*store.WorkflowVersion, error) {
+	if probs := workflow.Validate(wf, workflow.ValidateOptions{Steps: e.opts.Steps}); len(probs) > 0 {
+		return nil, &InvalidError{Problems: probs}
+	}
+	def, err := workflow.Encode(wf)
+	if err != nil {
+		return nil, fmt.Errorf("encoding workflow %s: %w", workflowID, err)
+	}
+	v, err := e.store.SaveWorkflow(ctx, workflowID, wf.Name, def, e.opts.Now().UTC())
+	if err != nil {
+		return nil, fmt.Errorf("saving workflow %s: %w", workflowID, err)
+	}
+	return v, nil
+}
+
+// StartRequest asks for a new run.
+type StartRequest struct {
+	WorkflowID string
+	// Version 0 means the latest.
+	Version int
+	// Trigger is the event or request data (JSON); empty means {}.
+	Trigger json.RawMessage
+	UserID  string
+	// RunID, when set, is used instead of a new id.
+	RunID string
+}
+
+// StartRun commits a queued run and returns it; this engine picks it up at
+// once when it has a free slot. The run is durable when StartRun returns.
+func (e *Engine) StartRun(ctx context.Context, req StartRequest) (*workflow.Run, error) {
+	p, err := e.plans.get(ctx, e.store, e.opts.Steps, req.WorkflowID, req.Version)
+	if err != nil {
+		return nil, fmt.Errorf("starting run of %s: %w", req.WorkflowID, err)
+	}
+	trig := req.Trigger
+	if len(trig) == 0 {
+		trig = json.RawMessage(`{}`)
+	}
+	if !json.Valid(trig) {
+		return nil, fmt.Errorf("starting run of %s: trigger data is not valid JSON", req.WorkflowID)
+	}
+	id := req.RunID
+	if id == "" {
+		id = e.opts.NewID()
+	}
+	run := &workflow.Run{
+		ID:         id,
+		WorkflowID: req.WorkflowID,
+		Version:    p.version,
+		UserID:     req.UserID,
+		Status:     workflow.RunQueued,
+		Trigger:    trig,
+		CreatedAt:  e.opts.Now().UTC(),
+	}
+	if err := e.store.CreateRun(ctx, run); err != nil {
+		return nil, fmt.Errorf("starting run of %s: %w", req.WorkflowID, err)
+	}
+	e.tryClaim(run.ID)
+	return run, nil
+}
+
+// GetRun returns a run with its step runs.
+func (e *Engine) GetRun(ctx context.Context, id string) (*workflow.Run, error) {
+	return e.store.GetRun(ctx, id)
+}
+
+// CancelRun cancels a run. A run no worker holds is cancelled at once; a
+// run this engine executes stops within moments (its steps' contexts are
+// cancelled); a run held by another engine stops at that engine's next
+// heartbeat.
+func (e *Engine) CancelRun(ctx context.Context, id string) (*workflow.Run, error) {
+	run, err := e.store.RequestCancel(ctx, id, e.opts.Now().UTC())
+	if err != nil {
+		return nil, fmt.Errorf("cancelling run %s: %w", id, err)
+	}
+	e.mu.Lock()
+	r := e.runners[id]
+	if t := e.timers[id]; t != nil && run.Status.Terminal() {
+		t.Stop()
+		delete(e.timers, id)
+	}
+	e.mu.Unlock()
+	if r != nil {
+		r.requestCancel()
+	}
+	if run.Status.Terminal() {
+		e.notify(id)
+	}
+	return run, nil
+}
+
+// RetryRun re-queues a failed run from its failed steps: steps that
+// succeeded keep their outputs and are not run again.
+func (e *Engine) RetryRun(ctx context.Context, id string) (*workflow.Run, error) {
+	cur, err := e.store.GetRun(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("retrying run %s: %w", id, err)
+	}
+	if cur.Status != workflow.RunFailed {
+		return nil, fmt.Errorf("retrying run %s: only a failed run can be retried, this one is %s: %w", id, cur.Status, store.ErrConflict)
+	}
+	p, err := e.plans.get(ctx, e.store, e.opts.Steps, cur.WorkflowID, cur.Version)
+	if err != nil {
+		return nil, fmt.Errorf("retrying run %s: %w", id, err)
+	}
+	var reset []string
+	for key, sr := range cur.Steps {
+		n := p.nodes[sr.StepID]
+		failed := sr.Status == workflow.StepFailed && (n == nil || !n.continueOnErr)
+		if failed || sr.Status == workflow.StepRunning {
+			reset = append(reset, key)
+		}
+	}
+	run, err := e.store.ResetForRetry(ctx, id, reset, e.opts.Now().UTC())
+	if err != nil {
+		return nil, fmt.Errorf("retrying run %s: %w", id, err)
+	}
+	e.tryClaim(id)
+	return run, nil
+}
+
+// Wait blocks until the run is finished (succeeded, failed or cancelled)
+// or ctx ends, and returns the run with its steps.
+func (e *Engine) Wait(ctx context.Context, id string) (*workflow.Run, error) {
+	ch := make(chan struct{}, 1)
+	e.mu.Lock()
+	e.waiters[id] = append(e.waiters[id], ch)
+	e.mu.Unlock()
+	defer e.dropWaiter(id, ch)
+	poll := time.NewTicker(e.opts.PollInterval)
+	defer poll.Stop()
+	for {
+		run, err := e.store.GetRun(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if run.Status.Terminal() {
+			return run, nil
+		}
+		select {
+		case <-ctx.Done():
+			return run, ctx.Err()
+		case <-ch:
+		case <-poll.C:
+		}
+	}
+}
+
+func (e *Engine) dropWaiter(id string, ch chan struct{}) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ws := e.waiters[id]
+	for i, w := range ws {
+		if w == ch {
+			ws = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(e.waiters, id)
+	} else {
+		e.waiters[id] = ws
+	}
+}
+
+func (e *Engine) notify(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ch := range e.waiters[id] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// tryClaim claims one run by id and runs it, when a slot is free; otherwise
+// it nudges the poll loop.
+func (e *Engine) tryClaim(id string) {
+	e.mu.Lock()
+	if !e.started || e.stopped || e.runners[id] != nil {
+		e.mu.Unlock()
+		return
+	}
+	e.mu.Unlock()
+	select {
+	case e.slots <- struct{}{}:
+	default:
+		e.nudge()
+		return
+	}
+	run, err := e.store.ClaimRun(context.Background(), id, e.opts.WorkerID, e.opts.Now().UTC(), e.opts.Lease)
+	if err != nil {
+		<-e.slots
+		if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+			e.log.Warn("claiming run", "run_id", id, "error", err)
+		}
+		return
+	}
+	e.launch(run)
+}
+
+func (e *Engine) nudge() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// launch runs a claimed run in its own goroutine; the caller holds a slot.
+func (e *Engine) launch(run *workflow.Run) {
+	e.mu.Lock()
+	if e.stopped || e.runners[run.ID] != nil {
+		e.mu.Unlock()
+		<-e.slots
+		// Leave the lease to expire (stopped) or to the runner we have.
+		return
+	}
+	r := newRunner(e, run)
+	e.runners[run.ID] = r
+	if t := e.timers[run.ID]; t != nil {
+		t.Stop()
+		delete(e.timers, run.ID)
+	}
+	e.runsDone.Add(1)
+	e.mu.Unlock()
+	go func() {
+		defer e.runsDone.Done()
+		defer func() { <-e.slots }()
+		r.execute()
+		e.mu.Lock()
+		delete(e.runners, run.ID)
+		e.mu.Unlock()
+		if r.finished {
+			e.notify(run.ID)
+		}
+		if r.parkedUntil != nil {
+			e.scheduleWake(run.ID, *r.parkedUntil)
+		}
+	}()
+}
+
+// scheduleWake claims a parked run again at its wake time without a
+// goroutine sleeping in between; other engines find it by polling.
+func (e *Engine) scheduleWake(id string, at time.Time) {
+	d := at.Sub(e.opts.Now())
+	if d < 0 {
+		d = 0
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopped {
+		return
+	}
+	if t := e.timers[id]; t != nil {
+		t.Stop()
+	}
+	e.timers[id] = time.AfterFunc(d, func() {
+		e.mu.Lock()
+		delete(e.timers, id)
+		e.mu.Unlock()
+		e.tryClaim(id)
+	})
+}
+
+func (e *Engine) pollLoop() {
+	defer e.loopsDone.Done()
+	t := time.NewTicker(e.opts.PollInterval)
+	defer t.Stop()
+	for {
+		e.claimDue()
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+		case <-e.kick:
+		}
+	}
+}
+
+func (e *Engine) claimDue() {
+	for {
+		free := cap(e.slots) - len(e.slots)
+		if free <= 0 {
+			return
+		}
+		// Reserve the slots first so a concurrent tryClaim cannot oversubscribe.
+		got := 0
+		for ; got < free; got++ {
+			select {
+			case e.slots <- struct{}{}:
+				continue
+			default:
+			}
+			break
+		}
+		if got == 0 {
+			return
+		}
+		runs, err := e.store.ClaimRuns(context.Background(), e.opts.WorkerID, e.opts.Now().UTC(), e.opts.Lease, got)
+		if err != nil {
+			e.log.Warn("claiming due runs", "error", err)
+		}
+		for i := len(runs); i < got; i++ {
+			<-e.slots
+		}
+		for _, run := range runs {
+			e.launch(run)
+		}
+		if len(runs) < got {
+			return
+		}
+	}
+}
+
+func (e *Engine) heartbeatLoop() {
+	defer e.loopsDone.Done()
+	t := time.NewTicker(e.opts.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+		}
+		e.heartbeat()
+	}
+}
+
+func (e *Engine) heartbeat() {
+	e.mu.Lock()
+	ids := make([]string, 0, len(e.runners))
+	for id := range e.runners {
+		ids = append(ids, id)
+	}
+	e.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	cancels, lost, err := e.store.ExtendLeases(context.Background(), e.opts.WorkerID, ids, e.opts.Now().UTC().Add(e.opts.Lease))
+	if err != nil {
+		e.log.Warn("extending leases", "error", err)
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, id := range cancels {
+		if r := e.runners[id]; r != nil {
+			r.requestCancel()
+		}
+	}
+	for _, id := range lost {
+		if r := e.runners[id]; r != nil {
+			e.log.Warn("lease lost; abandoning run", "run_id", id)
+			r.abandon()
+		}
+	}
+}

@@ -1,0 +1,36 @@
+package gormstore
+
+import "context"
+
+// AppliedMigrations lists the versions recorded in schema_migrations, in
+// order, with repeats.
+func AppliedMigrations(ctx context.Context, s *Store) ([]int, error) {
+	var versions []int
+	err := s.r.WithContext(ctx).Raw(`SELECT version FROM schema_migrations ORDER BY version`).Scan(&versions).Error
+	return versions, err
+}
+
+// KnownMigrations lists the versions of the migrations this package has.
+func KnownMigrations() []int {
+	var out []int
+	for _, m := range migrations {
+		out = append(out, m.version)
+	}
+	return out
+}
+
+// Pragmas reads SQLite settings from a writer and a reader connection.
+func Pragmas(ctx context.Context, s *Store, names ...string) (writer, reader map[string]string, err error) {
+	writer, reader = map[string]string{}, map[string]string{}
+	for _, n := range names {
+		var w, r string
+		if err := s.w.WithContext(ctx).Raw("PRAGMA " + n).Scan(&w).Error; err != nil {
+			return nil, nil, err
+		}
+		if err := s.r.WithContext(ctx).Raw("PRAGMA " + n).Scan(&r).Error; err != nil {
+			return nil, nil, err
+		}
+		writer[n], reader[n] = w, r
+	}
+	return writer, reader, nil
+}

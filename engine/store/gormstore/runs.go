@@ -1,0 +1,214 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/leverflow/leverflow/engine/store"
+	"github.com/leverflow/leverflow/engine/workflow"
+)
+
+// CreateRun inserts a queued run (with any step runs it already carries) in
+// one transaction. A run with no status is stored queued; a run whose id
+// exists gives store.ErrConflict.
+func (s *Store) CreateRun(ctx context.Context, run *workflow.Run) error {
+	if run.ID == "" {
+		return errors.New("creating run: empty run id")
+	}
+	row := toRunRow(run)
+	steps := mapSteps(run.Steps)
+	up, err := s.prepareUpserts(ctx, len(steps))
+	if err == nil {
+		err = s.write(ctx, func(tx *gorm.DB) error {
+			if err := tx.Create(&row).Error; err != nil {
+				return err
+			}
+			return up.upsert(ctx, sqlTx(tx), run.ID, steps)
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("creating run %s: %w", run.ID, dbErr(err))
+	}
+	return nil
+}
+
+func mapSteps(m map[string]*workflow.StepRun) []*workflow.StepRun {
+	out := make([]*workflow.StepRun, 0, len(m))
+	for _, sr := range m {
+		out = append(out, sr)
+	}
+	return out
+}
+
+// GetRun returns a run with all its step runs.
+func (s *Store) GetRun(ctx context.Context, id string) (*workflow.Run, error) {
+	var runs []*workflow.Run
+	err := s.read(ctx, func(tx *gorm.DB) error {
+		var err error
+		runs, err = loadRuns(tx, []string{id}, true)
+		return err
+	})
+	if err == nil && len(runs) == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("getting run %s: %w", id, dbErr(err))
+	}
+	return runs[0], nil
+}
+
+// loadRuns reads the runs with the given ids (those that exist, ordered by
+// id within each batch of inBatch ids),
+// with their step runs if steps is set.
+func loadRuns(tx *gorm.DB, ids []string, steps bool) ([]*workflow.Run, error) {
+	var rows []runRow
+	for _, part := range chunks(ids, inBatch) {
+		var got []runRow
+		q := tx.Where("id = ?", part[0])
+		if len(part) > 1 {
+			q = tx.Where("id IN ?", part)
+		}
+		if err := q.Order("id").Find(&got).Error; err != nil {
+			return nil, err
+		}
+		rows = append(rows, got...)
+	}
+	out := make([]*workflow.Run, len(rows))
+	byID := make(map[string]*workflow.Run, len(rows))
+	for i := range rows {
+		out[i] = rows[i].run()
+		byID[out[i].ID] = out[i]
+	}
+	if !steps {
+		return out, nil
+	}
+	for _, r := range out {
+		r.Steps = map[string]*workflow.StepRun{}
+	}
+	for _, part := range chunks(ids, inBatch) {
+		var got []stepRow
+		q := tx.Where("run_id = ?", part[0])
+		if len(part) > 1 {
+			q = tx.Where("run_id IN ?", part)
+		}
+		if err := q.Find(&got).Error; err != nil {
+			return nil, err
+		}
+		for i := range got {
+			if r := byID[got[i].RunID]; r != nil {
+				r.Steps[got[i].Key] = got[i].stepRun()
+			}
+		}
+	}
+	return out, nil
+}
+
+// ListRuns returns runs newest first, without their step runs.
+func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]*workflow.Run, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	q := s.r.WithContext(ctx).Model(&runRow{})
+	if f.WorkflowID != "" {
+		q = q.Where("workflow_id = ?", f.WorkflowID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", string(f.Status))
+	}
+	if f.After != "" {
+		q = q.Where("id < ?", f.After)
+	}
+	var rows []runRow
+	if err := q.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("listing runs: %w", dbErr(err))
+	}
+	out := make([]*workflow.Run, len(rows))
+	for i := range rows {
+		out[i] = rows[i].run()
+	}
+	return out, nil
+}
+
+// RequestCancel cancels a run. A run no worker holds (queued, waiting, or
+// one whose lease expired) is cancelled at once: its error becomes
+// "cancelled", its lease is cleared (fencing out a worker that was paused
+// past its lease) and its steps still running are closed as failed, as the
+// engine does when it cancels a run itself. A run under a live lease gets
+// CancelRequested for its worker to act on. A finished run gives
+// store.ErrConflict.
+func (s *Store) RequestCancel(ctx context.Context, id string, now time.Time) (*workflow.Run, error) {
+	var out *workflow.Run
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		var row runRow
+		if err := tx.Where("id = ?", id).Take(&row).Error; err != nil {
+			return err
+		}
+		if workflow.RunStatus(row.Status).Terminal() {
+			return fmt.Errorf("the run is already %s: %w", row.Status, store.ErrConflict)
+		}
+		n := micros(now)
+		if row.LeaseOwner != "" && row.LeaseUntil != nil && *row.LeaseUntil >= n {
+			if err := tx.Exec(`UPDATE runs SET cancel_requested = ? WHERE id = ?`, true, id).Error; err != nil {
+				return err
+			}
+			row.CancelRequested = true
+			out = row.run()
+			return nil
+		}
+		if err := tx.Exec(`UPDATE runs SET status = ?, error = ?, finished_at = ?, wake_at = NULL, lease_owner = '', lease_until = NULL, cancel_requested = ? WHERE id = ?`,
+			string(workflow.RunCancelled), "cancelled", n, false, id).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE step_runs SET status = ?, error = ?, finished_at = ?, wake_at = NULL WHERE run_id = ? AND status = ?`,
+			string(workflow.StepFailed), "cancelled", n, id, string(workflow.StepRunning)).Error; err != nil {
+			return err
+		}
+		row.Status, row.Error, row.FinishedAt = string(workflow.RunCancelled), "cancelled", &n
+		row.WakeAt, row.LeaseOwner, row.LeaseUntil, row.CancelRequested = nil, "", nil, false
+		out = row.run()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cancelling run %s: %w", id, dbErr(err))
+	}
+	return out, nil
+}
+
+// ResetForRetry re-queues a failed run: the step runs with the given keys
+// are deleted, the error, finish time, wake time and any cancel request are
+// cleared and the status becomes queued. A run that is not failed gives
+// store.ErrConflict.
+func (s *Store) ResetForRetry(ctx context.Context, id string, resetKeys []string, now time.Time) (*workflow.Run, error) {
+	var out *workflow.Run
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		var row runRow
+		if err := tx.Where("id = ?", id).Take(&row).Error; err != nil {
+			return err
+		}
+		if row.Status != string(workflow.RunFailed) {
+			return fmt.Errorf("only a failed run can be retried, this one is %s: %w", row.Status, store.ErrConflict)
+		}
+		for _, part := range chunks(dedupe(resetKeys), inBatch) {
+			if err := tx.Exec(`DELETE FROM step_runs WHERE run_id = ? AND "key" IN ?`, id, part).Error; err != nil {
+				return err
+			}
+		}
+		if err := tx.Exec(`UPDATE runs SET status = ?, error = '', finished_at = NULL, wake_at = NULL, lease_owner = '', lease_until = NULL, cancel_requested = ? WHERE id = ?`,
+			string(workflow.RunQueued), false, id).Error; err != nil {
+			return err
+		}
+		row.Status, row.Error, row.FinishedAt = string(workflow.RunQueued), "", nil
+		row.WakeAt, row.LeaseOwner, row.LeaseUntil, row.CancelRequested = nil, "", nil, false
+		out = row.run()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resetting run %s for retry: %w", id, dbErr(err))
+	}
+	return out, nil
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# depcheck: fails when a package imports against the dependency direction of
+# DESIGN.md: cmd -> api -> triggers -> engine -> steps -> templating.
+# Nothing imports api or cmd; only gormstore imports gorm; only api and cmd
+# import gin; the engine knows the step contract, never a step family.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mod=$(go list -m)
+fail=0
+
+# rule PACKAGE-PATTERN FORBIDDEN-IMPORT-REGEX REASON
+rule() {
+  local pattern=$1 forbidden=$2 reason=$3
+  while IFS= read -r line; do
+    pkg=${line%% *}
+    for imp in ${line#* }; do
+      if [[ $imp =~ $forbidden ]]; then
+        echo "depcheck: $pkg imports $imp: $reason"
+        fail=1
+      fi
+    done
+  done < <(go list -f '{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}}' "$pattern" 2>/dev/null | grep -v '_test$' || true)
+}
+
+rule "./templating/..." "^$mod/(engine|steps|triggers|api|cmd)(/|$)" "templating is the bottom layer and imports nothing of the project"
+rule "./steps/..." "^$mod/(engine|triggers|api|cmd)(/|$)" "steps sit below the engine (cmd -> api -> triggers -> engine -> steps)"
+rule "./engine/..." "^$mod/(triggers|api|cmd)(/|$)" "the engine sits below triggers, api and cmd"
+rule "./engine/..." "^$mod/steps/(core|lever|catalog)(/|$)" "the engine knows the step contract (steps), never a step family"
+rule "./triggers/..." "^$mod/(api|cmd)(/|$)" "triggers sit below api and cmd"
+rule "./api/..." "^$mod/cmd(/|$)" "nothing imports cmd"
+
+# templating: the standard library and expr only.
+while IFS= read -r line; do
+  pkg=${line%% *}
+  for imp in ${line#* }; do
+    first=${imp%%/*}
+    if [[ $first == *.* && $imp != github.com/expr-lang/expr* && $imp != "$mod/templating"* ]]; then
+      echo "depcheck: $pkg imports $imp: templating may import only the standard library and expr"; fail=1
+    fi
+  done
+done < <(go list -f '{{.ImportPath}} {{join .Imports " "}}' ./templating/...)
+
+# gorm only in gormstore; gin only in api and cmd.
+while IFS= read -r line; do
+  pkg=${line%% *}
+  for imp in ${line#* }; do
+    if [[ $imp == gorm.io/* && $pkg != "$mod/engine/store/gormstore" ]]; then
+      echo "depcheck: $pkg imports $imp: only engine/store/gormstore imports gorm"; fail=1
+    fi
+    if [[ $imp == github.com/gin-gonic/* && $pkg != "$mod/api"* && $pkg != "$mod/cmd"* ]]; then
+      echo "depcheck: $pkg imports $imp: only api and cmd import gin"; fail=1
+    fi
+  done
+done < <(go list -f '{{.ImportPath}} {{join .Imports " "}}' ./...)
+
+if [ "$fail" = 0 ]; then echo "depcheck: dependency direction ok"; fi
+exit "$fail"

@@ -1,0 +1,101 @@
+package catalog_test
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leverflow/leverflow/steps"
+	"github.com/leverflow/leverflow/steps/catalog"
+	"github.com/leverflow/leverflow/steps/core/coretest"
+)
+
+// exampleNow is the clock every example runs with (as Now and StartedAt).
+var exampleNow = time.Date(2025, 6, 2, 9, 30, 0, 0, time.UTC)
+
+// TestExamples runs every example of every step type the catalog registers.
+// Container steps (Run is nil) are run by the engine, which runs their
+// examples in its own tests.
+func TestExamples(t *testing.T) {
+	t.Parallel()
+	reg, err := catalog.New(catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := coretest.NewExampleServer(t)
+	ran := 0
+	for _, spec := range reg.All() {
+		if spec.Run == nil {
+			continue
+		}
+		if len(spec.Examples) < 2 {
+			t.Errorf("%s: has %d examples, want at least 2", spec.Type, len(spec.Examples))
+		}
+		for _, ex := range spec.Examples {
+			t.Run(spec.Type+"/"+ex.Name, func(t *testing.T) {
+				t.Parallel()
+				runExample(t, spec, ex, srv.URL)
+			})
+			ran++
+		}
+	}
+	if ran == 0 {
+		t.Fatal("no examples ran")
+	}
+}
+
+func runExample(t *testing.T, spec *steps.Spec, ex steps.Example, serverURL string) {
+	t.Helper()
+	if (len(ex.Output) == 0) == (ex.Error == "") {
+		t.Fatalf("an example needs exactly one of Output and Error")
+	}
+	input, err := coretest.Expand(ex.Input, serverURL)
+	if err != nil {
+		t.Fatalf("input is not a JSON object: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := spec.Run(ctx, &steps.Request{
+		RunID: "run-example", StepID: "example", Key: "example", Attempt: 1,
+		Input: input, Now: exampleNow, StartedAt: exampleNow,
+	})
+	if ex.Error != "" {
+		if err == nil {
+			t.Fatalf("got output %s, want an error containing %q", mustJSON(t, out), ex.Error)
+		}
+		if !strings.Contains(err.Error(), ex.Error) {
+			t.Fatalf("error:\n  %v\nwant it to contain:\n  %s", err, ex.Error)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+	var got, want any
+	if err := json.Unmarshal(mustJSON(t, out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(ex.Output, &want); err != nil {
+		t.Fatalf("example output is not JSON: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("output:\n  %s\nwant:\n  %s", mustJSON(t, got), mustJSON(t, want))
+	}
+	if spec.BranchOf != nil {
+		if _, err := spec.BranchOf(out); err != nil {
+			t.Fatalf("BranchOf(output): %v", err)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	return b
+}

@@ -1,0 +1,85 @@
+package steps
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrDuplicateType is returned by Registry.Add for a type already registered.
+var ErrDuplicateType = errors.New("step type already registered")
+
+// Error is a step failure with the engine's instructions attached. Errors
+// are retryable unless marked permanent (the error taxonomy of Temporal):
+// a network failure, a 429 or a 5xx is worth another attempt; bad input is
+// not.
+type Error struct {
+	Err error
+	// Permanent failures are never retried.
+	Permanent bool
+	// RetryAfter, when positive, is the least wait before the next attempt
+	// (a Retry-After the remote side sent).
+	RetryAfter time.Duration
+	// Code is a short machine-readable kind ("timeout", "http_status", ...).
+	Code string
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Permanent marks err as not worth retrying.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Err: err, Permanent: true}
+}
+
+// Permanentf is Permanent(fmt.Errorf(format, args...)).
+func Permanentf(format string, args ...any) error {
+	return Permanent(fmt.Errorf(format, args...))
+}
+
+// RetryAfter marks err as retryable no sooner than after d.
+func RetryAfter(err error, d time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Err: err, RetryAfter: d}
+}
+
+// IsPermanent reports whether err, or an error it wraps, is marked permanent.
+func IsPermanent(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Permanent
+}
+
+// RetryAfterOf returns the Retry-After carried by err, if any.
+func RetryAfterOf(err error) (time.Duration, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		return e.RetryAfter, true
+	}
+	return 0, false
+}
+
+// SleepError asks the engine to park the step (and, when nothing else in
+// the run is busy, the whole run) until Until, then run the step again. It
+// is how a delay waits without holding a goroutine.
+type SleepError struct {
+	Until time.Time
+}
+
+func (e *SleepError) Error() string {
+	return "sleeping until " + e.Until.UTC().Format(time.RFC3339Nano)
+}
+
+// Sleep returns a SleepError for until.
+func Sleep(until time.Time) error { return &SleepError{Until: until} }
+
+// AsSleep returns the SleepError in err's chain.
+func AsSleep(err error) (*SleepError, bool) {
+	var e *SleepError
+	ok := errors.As(err, &e)
+	return e, ok
+}
