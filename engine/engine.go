@@ -222,11 +222,27 @@ func (e *Engine) StartRun(ctx context.Context, req StartRequest) (*workflow.Run,
 		Trigger:    trig,
 		CreatedAt:  e.opts.Now().UTC(),
 	}
+	// With a free slot the run is created already claimed by this engine,
+	// saving a claim transaction; otherwise it waits in the queue.
+	own := e.reserveSlot()
+	if own {
+		until := run.CreatedAt.Add(e.opts.Lease)
+		run.Status, run.LeaseOwner, run.LeaseUntil, run.StartedAt = workflow.RunRunning, e.opts.WorkerID, &until, &run.CreatedAt
+	}
 	if err := e.store.CreateRun(ctx, run); err != nil {
+		if own {
+			<-e.slots
+		}
 		return nil, fmt.Errorf("starting run of %s: %w", req.WorkflowID, err)
 	}
-	e.tryClaim(run.ID)
-	return run, nil
+	view := *run
+	if own {
+		run.Steps = map[string]*workflow.StepRun{}
+		e.launch(run)
+	} else {
+		e.nudge()
+	}
+	return &view, nil
 }
 
 // GetRun returns a run with its step runs.
@@ -344,18 +360,32 @@ func (e *Engine) notify(id string) {
 	}
 }
 
+// reserveSlot takes a run slot if the engine is running and one is free.
+func (e *Engine) reserveSlot() bool {
+	e.mu.Lock()
+	running := e.started && !e.stopped
+	e.mu.Unlock()
+	if !running {
+		return false
+	}
+	select {
+	case e.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
 // tryClaim claims one run by id and runs it, when a slot is free; otherwise
 // it nudges the poll loop.
 func (e *Engine) tryClaim(id string) {
 	e.mu.Lock()
-	if !e.started || e.stopped || e.runners[id] != nil {
-		e.mu.Unlock()
+	busy := e.runners[id] != nil
+	e.mu.Unlock()
+	if busy {
 		return
 	}
-	e.mu.Unlock()
-	select {
-	case e.slots <- struct{}{}:
-	default:
+	if !e.reserveSlot() {
 		e.nudge()
 		return
 	}

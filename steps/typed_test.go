@@ -254,3 +254,45 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("Describe(map) = %q", got)
 	}
 }
+
+// FuzzDecodeInput feeds arbitrary JSON objects to a Typed handler: it must
+// never panic, and every failure must be a permanent input error.
+func FuzzDecodeInput(f *testing.F) {
+	for _, seed := range []string{
+		`{"url": "https://x", "value": 1}`,
+		`{"url": "https://x", "value": null, "timeout": "1m", "count": 3, "tags": ["a"]}`,
+		`{"url": 1, "cases": [{"name": "a", "if": true}, {"iff": 1}]}`,
+		`{"headers": {"a": "b"}, "at": "2025-01-31T09:00:00Z", "raw": {"x": [1]}}`,
+		`{"small": 1e300, "size": -1, "ratio": "x", "note": 5}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	spec := echoSpec()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var in map[string]any
+		if json.Unmarshal(data, &in) != nil {
+			return
+		}
+		_, err := spec.Run(context.Background(), &steps.Request{Input: in})
+		if err != nil && (!steps.IsPermanent(err) || !strings.HasPrefix(err.Error(), "input")) {
+			t.Fatalf("error %v: want a permanent error naming an input path", err)
+		}
+	})
+}
+
+func BenchmarkTyped(b *testing.B) {
+	spec := echoSpec()
+	req := &steps.Request{Input: map[string]any{
+		"url": "https://api.example.com/v1/opportunities", "method": "POST", "timeout": "10s",
+		"headers": map[string]any{"Authorization": "Bearer x", "Accept": "application/json"},
+		"tags":    []any{"a", "b", "c"},
+		"value":   map[string]any{"name": "Ada", "emails": []any{"ada@example.com"}},
+	}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := spec.Run(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -78,8 +78,11 @@ type Store interface {
 	// GetWorkflowVersion returns one version; version 0 means the latest.
 	GetWorkflowVersion(ctx context.Context, workflowID string, version int) (*WorkflowVersion, error)
 
-	// CreateRun inserts a queued run (with any step runs it already
-	// carries) in one transaction.
+	// CreateRun inserts a run as given (with any step runs it already
+	// carries) in one transaction: normally queued; a run created with
+	// status running, a LeaseOwner and a LeaseUntil is created already
+	// claimed by that owner (an engine starting a run it will execute
+	// itself). A run whose id exists gives ErrConflict.
 	CreateRun(ctx context.Context, run *workflow.Run) error
 	// GetRun returns a run with all its step runs.
 	GetRun(ctx context.Context, id string) (*workflow.Run, error)

@@ -202,36 +202,39 @@ func (s *Store) Apply(ctx context.Context, owner string, u store.Update) error {
 		query = "UPDATE runs SET " + strings.Join(sets, ", ") + " WHERE id = ? AND lease_owner = ?"
 	}
 	args = append(args, u.RunID, owner)
-	fence, err := s.stmts.get(ctx, s.d.rebind(query))
-	if err != nil {
-		return fmt.Errorf("applying update to run %s: %w", u.RunID, err)
-	}
-	up, err := s.prepareUpserts(ctx, len(u.Steps))
-	if err != nil {
-		return fmt.Errorf("applying update to run %s: %w", u.RunID, err)
-	}
-	err = s.write(ctx, func(tx *gorm.DB) error {
-		stx := sqlTx(tx)
-		var held bool
-		if len(sets) > 0 {
+	var fence *sql.Stmt
+	var up *upserter
+	err := s.gc.run(ctx, &writeOp{
+		prep: func(ctx context.Context) error {
 			var err error
-			if held, err = execOne(ctx, stx.StmtContext(ctx, fence), args...); err != nil {
+			if fence, err = s.stmts.get(ctx, s.d.rebind(query)); err != nil {
 				return err
 			}
-		} else {
-			var n int
-			if err := stx.StmtContext(ctx, fence).QueryRowContext(ctx, args...).Scan(&n); err != nil {
-				return err
+			up, err = s.prepareUpserts(ctx, len(u.Steps))
+			return err
+		},
+		exec: func(ctx context.Context, stx *sql.Tx) error {
+			var held bool
+			if len(sets) > 0 {
+				var err error
+				if held, err = execOne(ctx, stx.StmtContext(ctx, fence), args...); err != nil {
+					return err
+				}
+			} else {
+				var n int
+				if err := stx.StmtContext(ctx, fence).QueryRowContext(ctx, args...).Scan(&n); err != nil {
+					return err
+				}
+				held = n == 1
 			}
-			held = n == 1
-		}
-		if !held {
-			return store.ErrLeaseLost
-		}
-		return up.upsert(ctx, stx, u.RunID, u.Steps)
+			if !held {
+				return store.ErrLeaseLost
+			}
+			return up.upsert(ctx, stx, u.RunID, u.Steps)
+		},
 	})
 	if err != nil {
-		return fmt.Errorf("applying update to run %s: %w", u.RunID, dbErr(err))
+		return fmt.Errorf("applying update to run %s: %w", u.RunID, s.rawErr(err))
 	}
 	return nil
 }

@@ -38,6 +38,9 @@ type Store struct {
 	d    dialect
 	// stmts are the hot path's statements, prepared on the writer pool.
 	stmts stmtCache
+	// gc folds concurrent Apply and CreateRun calls into shared
+	// transactions on the writer pool.
+	gc groupCommit
 	// pools are the connection pools Close closes.
 	pools []*sql.DB
 }
@@ -65,6 +68,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("opening %s store %s: %w", d.name(), cfg.DSN, err)
 	}
 	s.stmts.db = s.pools[0]
+	s.gc.db = s.pools[0]
 	if err := migrate(ctx, s.w, d, time.Now().UTC()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrating %s store %s: %w", d.name(), cfg.DSN, err)
@@ -124,6 +128,18 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // read runs fn in one read transaction: its queries see one snapshot.
 func (s *Store) read(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.r.WithContext(ctx).Transaction(fn, &sql.TxOptions{ReadOnly: true})
+}
+
+// rawErr maps an error of SQL run through database/sql directly (not
+// through gorm) the way gorm's TranslateError would, then to the store's
+// sentinels.
+func (s *Store) rawErr(err error) error {
+	if tr, ok := s.w.Dialector.(gorm.ErrorTranslator); ok && err != nil {
+		if t := tr.Translate(err); t != err {
+			err = fmt.Errorf("%w: %w", t, err)
+		}
+	}
+	return dbErr(err)
 }
 
 // dbErr maps gorm's errors to the store's sentinels.

@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -21,20 +22,33 @@ func (s *Store) CreateRun(ctx context.Context, run *workflow.Run) error {
 	}
 	row := toRunRow(run)
 	steps := mapSteps(run.Steps)
-	up, err := s.prepareUpserts(ctx, len(steps))
-	if err == nil {
-		err = s.write(ctx, func(tx *gorm.DB) error {
-			if err := tx.Create(&row).Error; err != nil {
+	var insert *sql.Stmt
+	var up *upserter
+	err := s.gc.run(ctx, &writeOp{
+		prep: func(ctx context.Context) error {
+			var err error
+			if insert, err = s.stmts.get(ctx, s.d.rebind(insertRunSQL)); err != nil {
 				return err
 			}
-			return up.upsert(ctx, sqlTx(tx), run.ID, steps)
-		})
-	}
+			up, err = s.prepareUpserts(ctx, len(steps))
+			return err
+		},
+		exec: func(ctx context.Context, tx *sql.Tx) error {
+			if _, err := tx.StmtContext(ctx, insert).ExecContext(ctx, row.ID, row.WorkflowID, row.Version, row.UserID, row.Status, row.Error,
+				row.Trigger, row.CreatedAt, row.StartedAt, row.FinishedAt, row.WakeAt, row.LeaseOwner, row.LeaseUntil, row.CancelRequested); err != nil {
+				return err
+			}
+			return up.upsert(ctx, tx, run.ID, steps)
+		},
+	})
 	if err != nil {
-		return fmt.Errorf("creating run %s: %w", run.ID, dbErr(err))
+		return fmt.Errorf("creating run %s: %w", run.ID, s.rawErr(err))
 	}
 	return nil
 }
+
+// insertRunSQL inserts one run with every column of runRow.
+const insertRunSQL = `INSERT INTO runs (id, workflow_id, version, user_id, status, error, "trigger", created_at, started_at, finished_at, wake_at, lease_owner, lease_until, cancel_requested) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func mapSteps(m map[string]*workflow.StepRun) []*workflow.StepRun {
 	out := make([]*workflow.StepRun, 0, len(m))

@@ -1,5 +1,3 @@
-// Package coretest owns the test kit for the core step types: the example
-// server the http.request examples call. Tests only.
 package coretest
 
 import (
