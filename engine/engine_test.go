@@ -741,3 +741,53 @@ func TestInvalidWorkflowIsRefusedOnSave(t *testing.T) {
 		t.Fatalf("err = %v, want an InvalidError", err)
 	}
 }
+
+// TestFanoutExamples runs the fanout spec's examples, which only the engine
+// can run: each example's body is a transform shaping {"id": item, "n":
+// index}, as its name says.
+func TestFanoutExamples(t *testing.T) {
+	t.Parallel()
+	reg, err := catalog.New(catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, ok := reg.Lookup("fanout")
+	if !ok || len(spec.Examples) == 0 {
+		t.Fatal("no fanout examples")
+	}
+	for i, ex := range spec.Examples {
+		t.Run(ex.Name, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t)
+			id := fmt.Sprintf("ex%d", i)
+			// The input comes through the trigger so that the examples of
+			// bad input reach the run instead of being refused on save.
+			var in map[string]any
+			if err := json.Unmarshal(ex.Input, &in); err != nil {
+				t.Fatal(err)
+			}
+			refs := map[string]string{}
+			for k := range in {
+				refs[k] = "<<trigger." + k + ">>"
+			}
+			input, _ := json.Marshal(refs)
+			run := e.runOnce(id, `{"name": "example", "trigger": {"type": "api"}, "steps": [
+  {"id": "each", "type": "fanout", "input": `+string(input)+`,
+   "steps": [{"id": "shape", "type": "transform", "input": {"value": {"id": "<<item>>", "n": "<<index>>"}}}]}]}`, string(ex.Input))
+			if ex.Error != "" {
+				wantStatus(t, run, workflow.RunFailed)
+				if !strings.Contains(run.Steps["each"].Error, ex.Error) {
+					t.Errorf("error %q lacks %q", run.Steps["each"].Error, ex.Error)
+				}
+				return
+			}
+			wantStatus(t, run, workflow.RunSucceeded)
+			var got, want any
+			_ = json.Unmarshal(run.Steps["each"].Output, &got)
+			_ = json.Unmarshal(ex.Output, &want)
+			if g, w := fmt.Sprint(got), fmt.Sprint(want); g != w {
+				t.Errorf("output %s, want %s", run.Steps["each"].Output, ex.Output)
+			}
+		})
+	}
+}

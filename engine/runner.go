@@ -816,50 +816,21 @@ func byteSize(n int) string {
 
 // startFanout reads a fanout's rendered input and starts its first items.
 func (r *runner) startFanout(in *inst, n *node, rec *workflow.StepRun, input map[string]any) {
-	fs, err := parseFanout(input)
+	fs, err := parseFanout(n.spec, input)
 	if err != nil {
-		r.fail(in, n, rec, steps.Permanentf("step %s: %v", n.step.ID, err))
+		r.fail(in, n, rec, steps.Permanent(err))
 		return
 	}
 	r.fans[rec.Key] = fs
 	r.evalFanout(in, n, rec, false)
 }
 
-func parseFanout(input map[string]any) (*fanState, error) {
-	items, ok := input["items"].([]any)
-	if !ok {
-		return nil, fmt.Errorf("input.items must be a list, got %s; reference a list such as <<steps.list.data>>", jsonKind(input["items"]))
-	}
-	conc := 10
-	if c, ok := input["concurrency"]; ok && c != nil {
-		f, ok := c.(float64)
-		if !ok {
-			if i, isInt := c.(int); isInt {
-				f, ok = float64(i), true
-			}
-		}
-		if !ok || f < 1 || f != float64(int(f)) {
-			return nil, fmt.Errorf("input.concurrency must be a whole number of at least 1, got %v", c)
-		}
-		conc = int(f)
+func parseFanout(spec *steps.Spec, input map[string]any) (*fanState, error) {
+	items, conc, err := spec.Items(input)
+	if err != nil {
+		return nil, err
 	}
 	return &fanState{items: items, conc: conc, active: map[int]*inst{}, result: make([]any, len(items))}, nil
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case map[string]any:
-		return "an object"
-	case string:
-		return "a string"
-	case float64, int:
-		return "a number"
-	case bool:
-		return "a boolean"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 func itemPrefix(key string, i int) string {
@@ -877,9 +848,9 @@ func (r *runner) evalFanout(parent *inst, n *node, rec *workflow.StepRun, halt b
 			return scopeFailed
 		}
 		var err error
-		fs, err = parseFanout(input)
+		fs, err = parseFanout(n.spec, input)
 		if err != nil {
-			r.fail(parent, n, rec.Clone(), steps.Permanentf("step %s: %v", n.step.ID, err))
+			r.fail(parent, n, rec.Clone(), steps.Permanent(err))
 			return scopeFailed
 		}
 		r.fans[rec.Key] = fs

@@ -50,17 +50,46 @@ func RetryAfter(err error, d time.Duration) error {
 
 // IsPermanent reports whether err, or an error it wraps, is marked permanent.
 func IsPermanent(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Permanent
+	return findError(err, func(e *Error) bool { return e.Permanent }) != nil
 }
 
 // RetryAfterOf returns the Retry-After carried by err, if any.
 func RetryAfterOf(err error) (time.Duration, bool) {
-	var e *Error
-	if errors.As(err, &e) && e.RetryAfter > 0 {
+	if e := findError(err, func(e *Error) bool { return e.RetryAfter > 0 }); e != nil {
 		return e.RetryAfter, true
 	}
 	return 0, false
+}
+
+// findError returns the first *Error in err's tree, walked depth first as
+// errors.As walks it, for which match holds. Unlike errors.As it does not
+// stop at the first *Error: RetryAfter(Permanent(err), d) is both.
+func findError(err error, match func(*Error) bool) *Error {
+	for err != nil {
+		if e, ok := err.(*Error); ok && match(e) {
+			return e
+		}
+		if x, ok := err.(interface{ As(any) bool }); ok {
+			var e *Error
+			if x.As(&e) && e != nil && match(e) {
+				return e
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, inner := range u.Unwrap() {
+				if e := findError(inner, match); e != nil {
+					return e
+				}
+			}
+			return nil
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 // SleepError asks the engine to park the step (and, when nothing else in

@@ -26,6 +26,9 @@ func TestIsPermanent(t *testing.T) {
 		{"retry-after is retryable", steps.RetryAfter(base, time.Second), false},
 		{"sleep is not permanent", steps.Sleep(time.Now()), false},
 		{"error struct", &steps.Error{Err: base, Permanent: true, Code: "http_status"}, true},
+		{"permanent under a retry-after", steps.RetryAfter(steps.Permanent(base), time.Second), true},
+		{"permanent beside a retry-after", errors.Join(steps.RetryAfter(base, time.Second), steps.Permanent(base)), true},
+		{"wrapped, nested", fmt.Errorf("step a: %w", steps.RetryAfter(fmt.Errorf("lever: %w", steps.Permanent(base)), time.Second)), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,6 +73,8 @@ func TestRetryAfterOf(t *testing.T) {
 		{"zero is none", steps.RetryAfter(base, 0), 0, false},
 		{"negative is none", steps.RetryAfter(base, -time.Second), 0, false},
 		{"permanent has none", steps.Permanent(base), 0, false},
+		{"under a permanent", steps.Permanent(steps.RetryAfter(base, 5*time.Second)), 5 * time.Second, true},
+		{"in a join", errors.Join(base, steps.RetryAfter(base, 3*time.Second)), 3 * time.Second, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

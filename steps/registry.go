@@ -31,6 +31,9 @@ func (r *Registry) Add(spec Spec) error {
 	if spec.Run == nil && !spec.Container {
 		return fmt.Errorf("adding step type %q: no Run handler", spec.Type)
 	}
+	if spec.Container && spec.Items == nil {
+		return fmt.Errorf("adding step type %q: a container needs Items to read its input", spec.Type)
+	}
 	if spec.HasBranches() && spec.BranchOf == nil {
 		return fmt.Errorf("adding step type %q: has branches but no BranchOf", spec.Type)
 	}

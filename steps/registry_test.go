@@ -12,6 +12,8 @@ import (
 
 func noop(context.Context, *steps.Request) (any, error) { return nil, nil }
 
+func items(map[string]any) ([]any, int, error) { return nil, 10, nil }
+
 func TestRegistryAdd(t *testing.T) {
 	t.Parallel()
 	branch := func(any) (string, error) { return "true", nil }
@@ -22,7 +24,8 @@ func TestRegistryAdd(t *testing.T) {
 	}{
 		{"plain", steps.Spec{Type: "transform", Run: noop}, ""},
 		{"dotted", steps.Spec{Type: "lever.get_opportunity", Run: noop}, ""},
-		{"container without Run", steps.Spec{Type: "fanout", Container: true}, ""},
+		{"container without Run", steps.Spec{Type: "fanout", Container: true, Items: items}, ""},
+		{"container without Items", steps.Spec{Type: "fanout", Container: true}, "a container needs Items"},
 		{"branches with BranchOf", steps.Spec{Type: "condition", Run: noop, StaticBranches: []string{"true", "false"}, BranchOf: branch}, ""},
 		{"empty type", steps.Spec{Run: noop}, "type must be lower-case words joined by dots"},
 		{"upper case", steps.Spec{Type: "Transform", Run: noop}, "type must be lower-case words joined by dots"},

@@ -55,8 +55,11 @@ type Spec struct {
 	// without branches.
 	BranchOf func(output any) (string, error) `json:"-"`
 	// Container marks a step that holds its own steps and edges (fanout). The
-	// engine runs it; Run is nil.
+	// engine runs it; Run is nil and Items is set.
 	Container bool `json:"container,omitempty"`
+	// Items reads a container's rendered input: the items to run its body
+	// for and how many may run at once. Its errors are shown to the user.
+	Items func(input map[string]any) (items []any, concurrency int, err error) `json:"-"`
 	// NeedsConnection marks a step that must name a connection.
 	NeedsConnection bool      `json:"needs_connection,omitempty"`
 	Examples        []Example `json:"examples,omitempty"`

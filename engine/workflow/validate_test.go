@@ -64,6 +64,7 @@ func testCatalog(t testing.TB) *steps.Registry {
 				"concurrency": {Type: steps.TypeInteger, Default: 10},
 			}),
 			Container: true,
+			Items:     func(map[string]any) ([]any, int, error) { return nil, 10, nil },
 		},
 		{
 			Type: "http.request",

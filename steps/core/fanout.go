@@ -42,6 +42,7 @@ func fanoutSpec() steps.Spec {
 			Items:       &steps.Schema{Type: steps.TypeAny, Description: "One item's result: the output of the body's last step, or an object keyed by step id when it has several."},
 		},
 		Container: true,
+		Items:     FanoutInput,
 		// The engine runs a fanout (reading its input with FanoutInput), so
 		// these examples are run by the engine's tests; their inputs are
 		// checked by FanoutInput in this package's tests. The bodies are

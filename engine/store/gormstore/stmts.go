@@ -96,22 +96,33 @@ func stepArgs(args []any, runID string, s *workflow.StepRun) []any {
 		microsPtr(s.StartedAt), microsPtr(s.FinishedAt), microsPtr(s.WakeAt))
 }
 
-// preparedUpserts caches the upserts of small batches (a step or a few at a
-// time is the common case) and of full batches.
-func preparedUpsert(n int) bool { return n <= 8 || n == stepBatch }
+// upsertSizes are the batch sizes whose upserts are prepared once and
+// reused; a write of any other size is split into these, largest first, so
+// no write parses SQL (a fanout commits results in batches of any size).
+var upsertSizes = []int{stepBatch, 256, 128, 64, 32, 16, 8, 7, 6, 5, 4, 3, 2, 1}
+
+// splitBatches cuts n rows into upsertSizes batches, largest first.
+func splitBatches(n int) []int {
+	var out []int
+	for _, size := range upsertSizes {
+		for n >= size {
+			out = append(out, size)
+			n -= size
+		}
+	}
+	return out
+}
 
 // upserter writes step runs in batches of stepBatch rows per statement.
 type upserter struct {
-	rebind func(string) string
-	stmts  map[int]*sql.Stmt // by batch size; others are prepared per use
+	stmts map[int]*sql.Stmt // by batch size
 }
 
 // prepare readies the statements upserting steps (before the transaction).
 func (s *Store) prepareUpserts(ctx context.Context, steps int) (*upserter, error) {
-	u := &upserter{rebind: s.d.rebind, stmts: map[int]*sql.Stmt{}}
-	for rest := steps; rest > 0; rest -= stepBatch {
-		n := min(rest, stepBatch)
-		if !preparedUpsert(n) || u.stmts[n] != nil {
+	u := &upserter{stmts: map[int]*sql.Stmt{}}
+	for _, n := range splitBatches(steps) {
+		if u.stmts[n] != nil {
 			continue
 		}
 		st, err := s.stmts.get(ctx, s.d.rebind(upsertSQL(n)))
@@ -124,21 +135,15 @@ func (s *Store) prepareUpserts(ctx context.Context, steps int) (*upserter, error
 }
 
 func (u *upserter) upsert(ctx context.Context, tx *sql.Tx, runID string, steps []*workflow.StepRun) error {
-	for len(steps) > 0 {
-		batch := steps[:min(len(steps), stepBatch)]
-		steps = steps[len(batch):]
-		args := make([]any, 0, len(batch)*len(stepColumns))
+	for _, n := range splitBatches(len(steps)) {
+		batch := steps[:n]
+		steps = steps[n:]
+		args := make([]any, 0, n*len(stepColumns))
 		for _, s := range batch {
 			args = stepArgs(args, runID, s)
 		}
-		var err error
-		if st := u.stmts[len(batch)]; st != nil {
-			_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, u.rebind(upsertSQL(len(batch))), args...)
-		}
-		if err != nil {
-			return fmt.Errorf("writing %d step runs: %w", len(batch), err)
+		if _, err := tx.StmtContext(ctx, u.stmts[n]).ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("writing %d step runs: %w", n, err)
 		}
 	}
 	return nil
