@@ -144,6 +144,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	resume := fs.Bool("resume", false, "finish the unfinished runs in --db instead of starting one")
 	lease := fs.Duration("lease", 30*time.Second, "how long a run stays claimed without a heartbeat; a crashed run is taken up after it")
+	maxOutput := fs.Int("max-output", 1<<20, "the most bytes a step's stored output may take; a larger output fails the step")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: leverflow run FILE [--trigger PAYLOAD.json] [--db PATH] [--json]\n       leverflow run --resume --db PATH\n\nRuns a workflow in-process; exit 0 when the run succeeded, 1 when it failed.")
 		fs.PrintDefaults()
@@ -188,7 +189,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer closeStore()
-	eng, err := engine.New(engine.Options{Store: st, Steps: reg, Lease: *lease, PollInterval: 200 * time.Millisecond})
+	eng, err := engine.New(engine.Options{Store: st, Steps: reg, Lease: *lease, PollInterval: 200 * time.Millisecond, MaxOutputBytes: *maxOutput})
 	if err != nil {
 		return err
 	}

@@ -300,7 +300,7 @@ func (v *validator) checkStep(info *stepInfo) {
 				if s := suggest(st.Type, lister.Types()); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				} else {
-					msg += "; see the step catalog (GET /api/v1/step-types) for the known types"
+					msg += "; `leverflow step-types` lists the known types"
 				}
 			}
 			v.add(p+".type", "%s", msg)
