@@ -181,7 +181,9 @@ func describeNode(n ast.Node) string {
 // errors (getFunc) or nil (optFunc): on the left of ?? (lenient), and right
 // before an optional access (soft: in steps.opp?.x, steps.opp may be
 // missing). Optional accesses themselves (a?.b) are left to expr, which
-// short-circuits the chain on nil.
+// short-circuits the chain on nil. It also replaces "in" (and so "not in")
+// with a call of inFunc, which adds substring tests (see in.go), unless
+// its right side is a literal range.
 func rewrite(p *ast.Node, lenient, soft bool) {
 	switch n := (*p).(type) {
 	case nil:
@@ -190,6 +192,13 @@ func rewrite(p *ast.Node, lenient, soft bool) {
 		if n.Operator == "??" {
 			rewrite(&n.Left, true, false)
 			rewrite(&n.Right, lenient, false)
+			return
+		}
+		if n.Operator == "in" && !nativeIn(n.Right) {
+			site := &inSite{needle: describeNode(n.Left), haystack: describeNode(n.Right)}
+			rewrite(&n.Left, lenient, false)
+			rewrite(&n.Right, lenient, false)
+			ast.Patch(p, inCall(n.Left, n.Right, site))
 			return
 		}
 	case *ast.MemberNode:

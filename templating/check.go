@@ -11,9 +11,11 @@ import (
 // env and returns every problem found: an unknown root (roots absent from
 // env are unknown; the message lists the known ones), a field that is not
 // in a closed object shape (with did-you-mean), indexing something that is
-// not a list, reading a field of a scalar, and the syntax errors Compile
-// reported. A Shape that is Open, or of Type "" (Any), accepts anything
-// below it. Check returns nil when there is nothing to report.
+// not a list, reading a field of a scalar, "in" on a scalar or null (or
+// with a left side that is not a string, on a string or an object), and
+// the syntax errors Compile reported. A Shape that is Open, or of Type ""
+// (Any), accepts anything below it. Check returns nil when there is
+// nothing to report.
 func Check(t *Template, env map[string]*Shape) []Problem {
 	if t == nil {
 		return nil
@@ -145,6 +147,10 @@ func (c *shapeChecker) visit(n ast.Node) *Shape {
 		return Any
 	case *ast.BuiltinNode:
 		return c.builtin(n)
+	case *ast.BinaryNode:
+		if n.Operator == "in" {
+			return c.in(n)
+		}
 	case *ast.VariableDeclaratorNode:
 		s := c.visit(n.Value)
 		c.vars = append(c.vars, shapeVar{n.Name, s})
@@ -258,4 +264,41 @@ func (c *shapeChecker) builtin(n *ast.BuiltinNode) *Shape {
 		c.visit(a)
 	}
 	return Any
+}
+
+// in checks needle in haystack ("not in" too): the right side must be a
+// string, a list or an object, and the left side a string when the right
+// one is a string or an object. Unknown shapes are accepted.
+func (c *shapeChecker) in(n *ast.BinaryNode) *Shape {
+	needle := c.visit(n.Left)
+	if lit := literalShape(n.Left); lit != nil {
+		needle = lit
+	}
+	haystack := c.visit(n.Right)
+	desc := describeNode(n.Right)
+	switch haystack.kind() {
+	case "string", "object":
+		if k := needle.kind(); k != "" && k != "string" {
+			c.report("cannot test %s in %s: %s is %s, so the left side must be a string, not %s",
+				describeNode(n.Left), desc, desc, haystack.describe(), needle.describe())
+		}
+	case "number", "integer", "boolean", "null":
+		c.report(`cannot use "in" on %s: it is %s, not a string, a list or an object`, desc, haystack.describe())
+	}
+	return &Shape{Type: "boolean"}
+}
+
+// literalShape is the shape of a scalar literal, or nil.
+func literalShape(n ast.Node) *Shape {
+	switch n.(type) {
+	case *ast.StringNode:
+		return &Shape{Type: "string"}
+	case *ast.IntegerNode, *ast.FloatNode:
+		return &Shape{Type: "number"}
+	case *ast.BoolNode:
+		return &Shape{Type: "boolean"}
+	case *ast.NilNode:
+		return &Shape{Type: "null"}
+	}
+	return nil
 }

@@ -34,6 +34,16 @@
 // operator (steps.opp.contact ?? "none": every access on its left side is
 // lenient) opt in to missing values.
 //
+// # in
+//
+// expr-lang's in tests membership in a list ('senior' in steps.opp.tags)
+// and key presence in an object ('id' in steps.opp.stage). Here it also
+// tests a substring when its right side is a string ('Senior' in
+// steps.opp.headline); the left side must then be a string. not in is its
+// negation. A right side that is null, a number or a boolean fails the
+// render, as does a left side that is not a string on a string or an
+// object; Check reports the same when the shapes say so.
+//
 // # Performance
 //
 // Compile parses every string once; Render only walks the precompiled tree.

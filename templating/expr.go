@@ -115,6 +115,7 @@ func newConfig() *conf.Config {
 	c.Strict = false // roots are checked by us, at render and by Check
 	expr.Function(getFunc, strictGet)(c)
 	expr.Function(optFunc, lenientGet)(c)
+	expr.Function(inFunc, callIn, inType)(c)
 	return c
 }
 

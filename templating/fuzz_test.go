@@ -31,6 +31,8 @@ var fuzzSeeds = []string{
 	"<<now().Year()>>",
 	"<<\u00e9t\u00e9>>",
 	"a\n<<b.\n>>",
+	"<<'a' in trigger.name && 'b' not in steps.opp>>",
+	"<<trigger.a in [1, 'x'] || 1 in {a: 1} || 2 in 1..3>>",
 }
 
 // FuzzParse: compiling any string never panics, and a failure is a
