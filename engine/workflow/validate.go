@@ -1011,14 +1011,36 @@ func (v *validator) env(up map[string]*stepInfo, inFanout bool) map[string]*temp
 	return env
 }
 
+// errorShape is what a step that failed with on_error: continue outputs
+// under "error".
+var errorShape = &templating.Shape{Type: steps.TypeObject, Properties: map[string]*templating.Shape{
+	"message": {Type: steps.TypeString},
+	"code":    {Type: steps.TypeString},
+}}
+
 func outputShape(s *stepInfo) *templating.Shape {
-	switch {
-	case s == nil || s.spec == nil:
+	if s == nil || s.spec == nil {
 		return templating.Any
-	case s.spec.Container:
-		return &templating.Shape{Type: steps.TypeArray, Items: templating.Any}
 	}
-	return s.spec.Output.Shape()
+	out := s.spec.Output.Shape()
+	if s.spec.Container {
+		out = &templating.Shape{Type: steps.TypeArray, Items: templating.Any}
+	}
+	if s.step.OnError != OnErrorContinue {
+		return out
+	}
+	// A step that continues on error outputs {"error": {...}} (a fanout
+	// also "items" and "failed") in place of its usual output.
+	if s.spec.Container || out.Type != steps.TypeObject {
+		return templating.Any
+	}
+	widened := *out
+	widened.Properties = make(map[string]*templating.Shape, len(out.Properties)+1)
+	for k, p := range out.Properties {
+		widened.Properties[k] = p
+	}
+	widened.Properties["error"] = errorShape
+	return &widened
 }
 
 // shapeOfValue is the shape of a literal JSON value (the workflow's vars).

@@ -393,3 +393,23 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestContinueOnErrorWidensOutput: a step with on_error: continue outputs
+// {"error": {...}} when it fails, so references to its error are valid,
+// while the same reference to a step that fails the run is not.
+func TestContinueOnErrorWidensOutput(t *testing.T) {
+	t.Parallel()
+	doc := func(onError string) string {
+		return `{"name": "w", "trigger": {"type": "api"}, "steps": [
+  {"id": "opp", "type": "lever.get_opportunity", "connection": "acme", "input": {"opportunity_id": "x"}` + onError + `},
+  {"id": "check", "type": "condition", "input": {"if": "<<steps.opp.error.message != ''>>"}}],
+  "edges": [{"from": "opp", "to": "check"}]}`
+	}
+	if _, probs := Parse([]byte(doc(`, "on_error": "continue"`)), testOptions(t)); len(probs) > 0 {
+		t.Errorf("continue: unexpected problems %v", probs)
+	}
+	_, probs := Parse([]byte(doc("")), testOptions(t))
+	if len(probs) != 1 || !strings.Contains(probs[0].Message, `no field "error"`) {
+		t.Errorf("fail: problems = %v, want one about the missing error field", probs)
+	}
+}
