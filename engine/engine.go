@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -289,20 +290,39 @@ func (e *Engine) RetryRun(ctx context.Context, id string) (*workflow.Run, error)
 	if err != nil {
 		return nil, fmt.Errorf("retrying run %s: %w", id, err)
 	}
-	var reset []string
+	reset := map[string]bool{}
 	for key, sr := range cur.Steps {
 		n := p.nodes[sr.StepID]
 		failed := sr.Status == workflow.StepFailed && (n == nil || !n.continueOnErr)
 		if failed || sr.Status == workflow.StepRunning {
-			reset = append(reset, key)
+			reset[key] = true
 		}
 	}
-	run, err := e.store.ResetForRetry(ctx, id, reset, e.opts.Now().UTC())
+	keys := make([]string, 0, len(reset))
+	for key := range reset {
+		if !underKeptFanout(key, cur.Steps, reset) {
+			keys = append(keys, key)
+		}
+	}
+	run, err := e.store.ResetForRetry(ctx, id, keys, e.opts.Now().UTC())
 	if err != nil {
 		return nil, fmt.Errorf("retrying run %s: %w", id, err)
 	}
 	e.tryClaim(id)
 	return run, nil
+}
+
+// underKeptFanout reports whether key is a step of a fanout item (at any
+// depth) whose fanout keeps its record on retry: that fanout is not run
+// again, so its items' records stay as its output describes them.
+func underKeptFanout(key string, recs map[string]*workflow.StepRun, reset map[string]bool) bool {
+	for i := strings.LastIndexByte(key, '['); i > 0; i = strings.LastIndexByte(key[:i], '[') {
+		fan := key[:i]
+		if recs[fan] != nil && !reset[fan] {
+			return true
+		}
+	}
+	return false
 }
 
 // Wait blocks until the run is finished (succeeded, failed or cancelled)
@@ -410,6 +430,16 @@ func (e *Engine) nudge() {
 // launch runs a claimed run in its own goroutine; the caller holds a slot.
 func (e *Engine) launch(run *workflow.Run) {
 	e.mu.Lock()
+	if old := e.runners[run.ID]; old != nil && !e.stopped {
+		// We claimed again a run that our runner of it is leaving (it
+		// parked on a wake-up time already due, or handed the run back):
+		// take the run up once that runner is gone rather than leave the
+		// claim to expire.
+		e.runsDone.Add(1)
+		e.mu.Unlock()
+		go e.relaunch(old, run.ID)
+		return
+	}
 	if e.stopped || e.runners[run.ID] != nil {
 		e.mu.Unlock()
 		<-e.slots
@@ -425,6 +455,7 @@ func (e *Engine) launch(run *workflow.Run) {
 	e.runsDone.Add(1)
 	e.mu.Unlock()
 	go func() {
+		defer close(r.gone)
 		defer e.runsDone.Done()
 		defer func() { <-e.slots }()
 		r.execute()
@@ -435,9 +466,47 @@ func (e *Engine) launch(run *workflow.Run) {
 			e.notify(run.ID)
 		}
 		if r.parkedUntil != nil {
+			if r.cancelRequested() && e.cancelParked(run.ID) {
+				return
+			}
 			e.scheduleWake(run.ID, *r.parkedUntil)
 		}
 	}()
+}
+
+// relaunch runs a run claimed while old, our previous runner of it, was
+// leaving, from the run's state once old is gone; the caller holds a slot.
+func (e *Engine) relaunch(old *runner, id string) {
+	defer e.runsDone.Done()
+	<-old.gone
+	run, err := e.store.GetRun(context.Background(), id)
+	if err != nil || run.Status != workflow.RunRunning || run.LeaseOwner != e.opts.WorkerID {
+		// It ended, or our claim was undone by old's last write (its lease
+		// had expired and we claimed it under old's feet): it is due again
+		// through the store, or not at all.
+		<-e.slots
+		return
+	}
+	e.launch(run)
+}
+
+// cancelParked cancels a run that parked after a cancel was asked of its
+// runner (the cancel came while it held the lease, and the runner parked
+// before seeing it): now that nobody holds it, the store cancels it at
+// once instead of at its wake-up time. It reports whether the run ended.
+func (e *Engine) cancelParked(id string) bool {
+	run, err := e.store.RequestCancel(context.Background(), id, e.opts.Now().UTC())
+	if err != nil {
+		if !errors.Is(err, store.ErrConflict) {
+			e.log.Warn("cancelling parked run", "run_id", id, "error", err)
+		}
+		return false
+	}
+	if !run.Status.Terminal() {
+		return false
+	}
+	e.notify(id)
+	return true
 }
 
 // scheduleWake claims a parked run again at its wake time without a

@@ -43,6 +43,7 @@ type runner struct {
 	stopRun   context.CancelFunc
 	results   chan *attemptResult
 	exit      chan struct{}
+	gone      chan struct{} // closed once the engine has let go of the runner
 	baseEnv   map[string]any
 	rootLeaf  bool
 
@@ -102,6 +103,7 @@ func newRunner(e *Engine, run *workflow.Run) *runner {
 		inflight: map[string]bool{},
 		results:  make(chan *attemptResult, 64),
 		exit:     make(chan struct{}),
+		gone:     make(chan struct{}),
 		signals:  make(chan struct{}, 1),
 	}
 }
@@ -125,6 +127,13 @@ func (r *runner) abandon() {
 	r.abandonReq = true
 	r.sigMu.Unlock()
 	r.signal()
+}
+
+// cancelRequested reports whether a cancel was asked of this runner.
+func (r *runner) cancelRequested() bool {
+	r.sigMu.Lock()
+	defer r.sigMu.Unlock()
+	return r.cancelReq
 }
 
 func (r *runner) drain() {
@@ -199,15 +208,23 @@ func (r *runner) execute() {
 			case r.failing:
 				r.finish(workflow.RunFailed, r.failMsg)
 				return
-			case r.draining:
-				r.commit(&store.Update{RunID: r.run.ID, Status: workflow.RunQueued, Release: true})
-				return
 			case r.scopeDone(r.root):
 				r.finish(workflow.RunSucceeded, "")
 				return
+			case r.draining:
+				r.commit(&store.Update{RunID: r.run.ID, Status: workflow.RunQueued, Release: true})
+				return
 			case r.wakeMin != nil:
-				if r.commit(&store.Update{RunID: r.run.ID, Status: workflow.RunWaiting, WakeAt: r.wakeMin, Release: true}) {
-					r.parkedUntil = r.wakeMin
+				// Wake no later than the run's deadline, so that a run
+				// parked past its timeout times out on time.
+				wake := *r.wakeMin
+				if p.timeout > 0 && r.run.StartedAt != nil {
+					if dl := r.run.StartedAt.Add(p.timeout); dl.Before(wake) {
+						wake = dl
+					}
+				}
+				if r.commit(&store.Update{RunID: r.run.ID, Status: workflow.RunWaiting, WakeAt: &wake, Release: true}) {
+					r.parkedUntil = &wake
 				}
 				return
 			default:
@@ -500,7 +517,13 @@ func (r *runner) evalScope(in *inst, halt bool) scopeStatus {
 					}
 					continue
 				}
-				done, busy = false, true
+				// Busy only with steps in flight under it: a halted fanout
+				// with none is stuck, and must not keep its scope's
+				// failure from being reported.
+				done = false
+				if r.inflightUnder(key + "[") {
+					busy = true
+				}
 				continue
 			}
 			done = false
@@ -557,6 +580,17 @@ func (r *runner) evalScope(in *inst, halt bool) scopeStatus {
 	default:
 		return scopeBusy
 	}
+}
+
+// inflightUnder reports whether a step whose key starts with prefix is in
+// flight.
+func (r *runner) inflightUnder(prefix string) bool {
+	for key := range r.inflight {
+		if strings.HasPrefix(key, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // noteFailure records the first top-level failure as the run's error.

@@ -112,8 +112,9 @@ type Store interface {
 	RequestCancel(ctx context.Context, id string, now time.Time) (*workflow.Run, error)
 	// ResetForRetry re-queues a failed run: the step runs with the given keys
 	// are deleted (they run afresh; every other step run keeps its status
-	// and output), the error and finish time are cleared, the status becomes
-	// queued. A run that is not failed gives ErrConflict.
+	// and output), the error and finish time are cleared, the start time
+	// becomes now (a run's timeout counts from its retry), the status
+	// becomes queued. A run that is not failed gives ErrConflict.
 	ResetForRetry(ctx context.Context, id string, resetKeys []string, now time.Time) (*workflow.Run, error)
 	// Close releases the store's resources.
 	Close() error

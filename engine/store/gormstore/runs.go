@@ -228,11 +228,12 @@ func (s *Store) ResetForRetry(ctx context.Context, id string, resetKeys []string
 				return err
 			}
 		}
-		if err := tx.Exec(`UPDATE runs SET status = ?, error = '', finished_at = NULL, wake_at = NULL, lease_owner = '', lease_until = NULL, cancel_requested = ? WHERE id = ?`,
-			string(workflow.RunQueued), false, id).Error; err != nil {
+		n := micros(now)
+		if err := tx.Exec(`UPDATE runs SET status = ?, error = '', started_at = ?, finished_at = NULL, wake_at = NULL, lease_owner = '', lease_until = NULL, cancel_requested = ? WHERE id = ?`,
+			string(workflow.RunQueued), n, false, id).Error; err != nil {
 			return err
 		}
-		row.Status, row.Error, row.FinishedAt = string(workflow.RunQueued), "", nil
+		row.Status, row.Error, row.StartedAt, row.FinishedAt = string(workflow.RunQueued), "", &n, nil
 		row.WakeAt, row.LeaseOwner, row.LeaseUntil, row.CancelRequested = nil, "", nil, false
 		out = row.run()
 		return nil

@@ -859,6 +859,9 @@ func testResetForRetry(t *testing.T, e *env) {
 	if stored.Status != workflow.RunQueued || stored.Error != "" || stored.FinishedAt != nil || stored.LeaseOwner != "" {
 		t.Errorf("stored run = %+v", stored)
 	}
+	if stored.StartedAt == nil || !stored.StartedAt.Equal(e.now.Add(time.Minute)) {
+		t.Errorf("started_at = %v, want the retry's time %v (a run's timeout counts from its retry)", stored.StartedAt, e.now.Add(time.Minute))
+	}
 	if !slices.Equal(keys(stored), []string{"a", "d"}) {
 		t.Errorf("steps = %v, want a, d", keys(stored))
 	}
