@@ -86,15 +86,15 @@ func (s *edgeSteps) snapshot() map[string]int {
 // set) and stops it at the end of the test.
 func openEngine(t *testing.T, st store.Store, reg engine.Catalog, worker string, start bool, opts ...option) *engine.Engine {
 	t.Helper()
-	o := engine.Options{Store: st, Steps: reg, WorkerID: worker, PollInterval: 50 * time.Millisecond, Lease: 5 * time.Second}
+	c := setupConfig{Options: engine.Options{Store: st, Steps: reg, WorkerID: worker, PollInterval: 50 * time.Millisecond, Lease: 5 * time.Second}}
 	for _, f := range opts {
-		f(&o)
+		f(&c)
 	}
-	eng, err := engine.New(o)
+	eng, err := engine.New(c.Options)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if start {
+	if start && !c.manual {
 		if err := eng.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -754,7 +754,7 @@ func TestDelayInsideFanoutParksTheRun(t *testing.T) {
 
 func TestManyRunsAtOnceRunEachStepOnce(t *testing.T) {
 	t.Parallel()
-	e := setup(t, manualStart, func(o *engine.Options) { o.Concurrency = 8 })
+	e := setup(t, manualStart, func(o *setupConfig) { o.Concurrency = 8 })
 	cs := addEdgeSteps(t, e)
 	if err := e.eng.Start(e.ctx); err != nil {
 		t.Fatal(err)
@@ -880,7 +880,7 @@ func TestParkedRunTimesOutAtItsDeadline(t *testing.T) {
 func TestRetriedRunGetsAFreshTimeout(t *testing.T) {
 	t.Parallel()
 	clock := &shiftedClock{}
-	e := setup(t, func(o *engine.Options) { o.Now = clock.now })
+	e := setup(t, func(o *setupConfig) { o.Now = clock.now })
 	e.probe.perm["second"] = errors.New("down for maintenance")
 	e.save("retrytimeout", `{"name": "retrytimeout", "trigger": {"type": "api"}, "timeout": "10s", "steps": [
   {"id": "first", "type": "test.work"}, {"id": "second", "type": "test.work"}],
@@ -911,7 +911,7 @@ func TestRunClaimedAgainWhileItsRunnerParksIsTakenUp(t *testing.T) {
 	e.probe.failures["flaky"] = 1
 	hs := &hookStore{Store: e.store}
 	const lease = 3 * time.Second
-	eng := openEngine(t, hs, e.reg, "reclaimer", false, func(o *engine.Options) {
+	eng := openEngine(t, hs, e.reg, "reclaimer", false, func(o *setupConfig) {
 		o.PollInterval = 5 * time.Millisecond
 		o.Lease = lease
 	})

@@ -125,11 +125,18 @@ type env struct {
 	ctx   context.Context
 }
 
-type option func(*engine.Options)
+// setupConfig is what options change: the engine's options, and whether
+// setup starts the engine.
+type setupConfig struct {
+	engine.Options
+	manual bool
+}
+
+type option func(*setupConfig)
 
 // manualStart is an option that leaves the engine stopped: the test calls
 // e.eng.Start itself once it has set the store up.
-func manualStart(o *engine.Options) { o.WorkerID = "manual-start" }
+func manualStart(c *setupConfig) { c.manual = true }
 
 func setup(t testing.TB, opts ...option) *env {
 	t.Helper()
@@ -153,15 +160,15 @@ func setup(t testing.TB, opts ...option) *env {
 			t.Fatal(err)
 		}
 	}
-	o := engine.Options{Store: st, Steps: reg, PollInterval: 50 * time.Millisecond, Lease: 5 * time.Second}
+	c := setupConfig{Options: engine.Options{Store: st, Steps: reg, PollInterval: 50 * time.Millisecond, Lease: 5 * time.Second}}
 	for _, f := range opts {
-		f(&o)
+		f(&c)
 	}
-	eng, err := engine.New(o)
+	eng, err := engine.New(c.Options)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.WorkerID != "manual-start" {
+	if !c.manual {
 		if err := eng.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -524,7 +531,7 @@ func TestReferenceErrorNamesStepPathAndSuggestion(t *testing.T) {
 
 func TestOutputCap(t *testing.T) {
 	t.Parallel()
-	e := setup(t, func(o *engine.Options) { o.MaxOutputBytes = 64 })
+	e := setup(t, func(c *setupConfig) { c.MaxOutputBytes = 64 })
 	run := e.runOnce("cap", `{"name": "cap", "trigger": {"type": "api"}, "steps": [
   {"id": "big", "type": "transform", "input": {"value": "<<trigger.text>>"}}]}`, `{"text": "`+strings.Repeat("x", 200)+`"}`)
 	wantStatus(t, run, workflow.RunFailed)

@@ -17,7 +17,7 @@ import (
 func TestHeartbeatKeepsALongStepFromBeingTakenOver(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	lease := func(o *engine.Options) {
+	lease := func(o *setupConfig) {
 		o.Lease = 300 * time.Millisecond
 		o.PollInterval = 20 * time.Millisecond
 	}
@@ -29,9 +29,9 @@ func TestHeartbeatKeepsALongStepFromBeingTakenOver(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o := engine.Options{Store: st, Steps: e.reg, WorkerID: worker}
-		lease(&o)
-		eng, err := engine.New(o)
+		c := setupConfig{Options: engine.Options{Store: st, Steps: e.reg, WorkerID: worker}}
+		lease(&c)
+		eng, err := engine.New(c.Options)
 		if err != nil {
 			t.Fatal(err)
 		}
