@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/leverflow/leverflow/engine/store"
 )
@@ -24,13 +25,16 @@ type writeOp struct {
 // committed into the next transaction, so N runners stepping at once pay for
 // one commit instead of N. Each write is still atomic and fenced on its
 // own: an op that finds its lease lost (ErrLeaseLost, detected before it
-// writes) fails alone; any other error rolls the batch back and its ops are
-// retried one transaction each, so one bad op never fails another.
+// writes) fails alone; an op whose SQL fails rolls the batch back, is tried
+// again in a transaction of its own (for its own error) and the rest of the
+// batch is committed without it, so one bad op never fails another.
 type groupCommit struct {
 	db      *sql.DB
 	mu      sync.Mutex
 	queue   []*writeOp
 	leading bool
+	// commits counts the transactions committed (for tests).
+	commits atomic.Int64
 }
 
 // run submits op and waits for its result. The first caller to find no
@@ -73,6 +77,7 @@ func (g *groupCommit) commit(ctx context.Context, batch []*writeOp) {
 		return
 	}
 	errs := make([]error, len(batch))
+	failed := -1
 	err := g.inTx(ctx, func(tx *sql.Tx) error {
 		for i, op := range batch {
 			err := op.exec(ctx, tx)
@@ -82,21 +87,34 @@ func (g *groupCommit) commit(ctx context.Context, batch []*writeOp) {
 				continue
 			}
 			if err != nil {
+				failed = i
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
+	switch {
+	case err == nil:
+		for i, op := range batch {
+			op.err = errs[i]
+			close(op.done)
+		}
+	case failed >= 0:
+		// One op failed: it gets its own transaction (and its own error);
+		// the others go on together without it.
+		bad := batch[failed]
+		bad.err = g.single(ctx, bad)
+		close(bad.done)
+		rest := append(batch[:failed:failed], batch[failed+1:]...)
+		if len(rest) > 0 {
+			g.commit(ctx, rest)
+		}
+	default:
+		// The commit itself failed: each op is tried on its own.
 		for _, op := range batch {
 			op.err = g.single(ctx, op)
 			close(op.done)
 		}
-		return
-	}
-	for i, op := range batch {
-		op.err = errs[i]
-		close(op.done)
 	}
 }
 
@@ -113,5 +131,9 @@ func (g *groupCommit) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	g.commits.Add(1)
+	return nil
 }

@@ -34,3 +34,6 @@ func Pragmas(ctx context.Context, s *Store, names ...string) (writer, reader map
 	}
 	return writer, reader, nil
 }
+
+// Commits counts the write transactions the group commit has committed.
+func Commits(s *Store) int64 { return s.gc.commits.Load() }
