@@ -951,3 +951,19 @@ func TestRunClaimedAgainWhileItsRunnerParksIsTakenUp(t *testing.T) {
 		t.Errorf("the run never parked")
 	}
 }
+
+// TestItemFinishedAtOnceCompletesItsFanout: an item whose only step
+// finishes as it starts (an inner fanout over an empty list) must complete
+// the item in the same pass, with nothing else in flight to wake the run.
+func TestItemFinishedAtOnceCompletesItsFanout(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	run := e.runOnce("instant", `{"name": "instant", "trigger": {"type": "api"}, "steps": [
+  {"id": "outer", "type": "fanout", "input": {"items": [1]},
+   "steps": [{"id": "inner", "type": "fanout", "input": {"items": []},
+              "steps": [{"id": "cell", "type": "transform", "input": {"value": "<<item>>"}}]}]}]}`, `{}`)
+	wantStatus(t, run, workflow.RunSucceeded)
+	if got := string(run.Steps["outer"].Output); got != "[[]]" {
+		t.Errorf("outer output = %s, want [[]]", got)
+	}
+}

@@ -798,3 +798,22 @@ func TestFanoutExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestNewVersionIsRunAfterSave: a run started without a version runs the
+// latest one, even after the previous version was run (and its plan
+// cached); a run keeps the version it started with.
+func TestNewVersionIsRunAfterSave(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	doc := func(v string) string {
+		return `{"name": "versions", "trigger": {"type": "api"}, "steps": [{"id": "a", "type": "transform", "input": {"value": "` + v + `"}}]}`
+	}
+	first := e.runOnce("versions", doc("one"), `{}`)
+	second := e.runOnce("versions", doc("two"), `{}`)
+	if first.Version != 1 || output(t, first, "a") != "one" {
+		t.Errorf("first run: version %d, output %v", first.Version, output(t, first, "a"))
+	}
+	if second.Version != 2 || output(t, second, "a") != "two" {
+		t.Errorf("second run: version %d, output %v; want version 2 and \"two\"", second.Version, output(t, second, "a"))
+	}
+}

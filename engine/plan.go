@@ -198,6 +198,15 @@ type planCache struct {
 const planCacheSize = 1024
 
 func (c *planCache) get(ctx context.Context, st store.Store, reg Catalog, workflowID string, version int) (*plan, error) {
+	var v *store.WorkflowVersion
+	if version == 0 {
+		// "The latest" changes with every save: ask the store which it is.
+		var err error
+		if v, err = st.GetWorkflowVersion(ctx, workflowID, 0); err != nil {
+			return nil, fmt.Errorf("loading workflow %s: %w", workflowID, err)
+		}
+		version = v.Version
+	}
 	key := fmt.Sprintf("%s@%d", workflowID, version)
 	c.mu.Lock()
 	p := c.plans[key]
@@ -205,15 +214,17 @@ func (c *planCache) get(ctx context.Context, st store.Store, reg Catalog, workfl
 	if p != nil {
 		return p, nil
 	}
-	v, err := st.GetWorkflowVersion(ctx, workflowID, version)
-	if err != nil {
-		return nil, fmt.Errorf("loading workflow %s version %d: %w", workflowID, version, err)
+	if v == nil {
+		var err error
+		if v, err = st.GetWorkflowVersion(ctx, workflowID, version); err != nil {
+			return nil, fmt.Errorf("loading workflow %s version %d: %w", workflowID, version, err)
+		}
 	}
 	wf, probs := workflow.Decode(v.Definition)
 	if len(probs) > 0 {
 		return nil, &InvalidError{Problems: probs}
 	}
-	p, err = compilePlan(workflowID, v.Version, wf, reg)
+	p, err := compilePlan(workflowID, v.Version, wf, reg)
 	if err != nil {
 		return nil, err
 	}

@@ -558,11 +558,11 @@ func (r *runner) evalScope(in *inst, halt bool) scopeStatus {
 			r.put(&workflow.StepRun{RunID: r.run.ID, Key: key, StepID: n.step.ID, Type: n.step.Type, Status: workflow.StepSkipped, FinishedAt: &now})
 			continue
 		}
-		done = false
 		if ready && !halt {
 			r.start(in, n, nil)
 			if rec := r.recs[key]; rec != nil && rec.Status.Finished() {
-				// Finished at once (a fixed output, a bad reference, an empty fanout).
+				// Finished at once (a fixed output, a bad reference, an
+				// empty fanout): it leaves the scope done if the rest is.
 				if rec.Status == workflow.StepFailed && !n.continueOnErr {
 					halt, hardFail = true, n.step.ID
 					r.noteFailure(in, n, rec)
@@ -571,6 +571,7 @@ func (r *runner) evalScope(in *inst, halt bool) scopeStatus {
 			}
 			busy = true
 		}
+		done = false
 	}
 	switch {
 	case hardFail != "" && !busy:
