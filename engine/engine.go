@@ -85,8 +85,11 @@ func New(opts Options) (*Engine, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 32
 	}
-	if opts.Lease <= 0 {
+	if opts.Lease == 0 {
 		opts.Lease = 30 * time.Second
+	}
+	if opts.Lease < 10*time.Millisecond {
+		return nil, fmt.Errorf("engine: a lease of %s is too short: it must be at least 10ms (30s is the default)", opts.Lease)
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second

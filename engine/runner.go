@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -630,7 +631,7 @@ func (r *runner) start(in *inst, n *node, rec *workflow.StepRun) {
 	}
 	if r.e.opts.Override != nil {
 		if out, ok := r.e.opts.Override(n.step.ID); ok {
-			raw, err := json.Marshal(out)
+			raw, err := marshalJSON(out)
 			if err != nil {
 				r.fail(in, n, rec, steps.Permanentf("fixed output of step %s is not JSON: %v", n.step.ID, err))
 				return
@@ -648,7 +649,7 @@ func (r *runner) start(in *inst, n *node, rec *workflow.StepRun) {
 	if inMap == nil {
 		inMap = map[string]any{}
 	}
-	raw, err := json.Marshal(inMap)
+	raw, err := marshalJSON(inMap)
 	if err != nil {
 		r.fail(in, n, rec, steps.Permanentf("step %s: input is not JSON: %v", n.step.ID, err))
 		return
@@ -701,7 +702,7 @@ func (r *runner) runAttempt(a *attempt) {
 		}()
 		out, err := a.n.spec.Run(ctx, a.req)
 		if err == nil {
-			raw, merr := json.Marshal(out)
+			raw, merr := marshalJSON(out)
 			if merr != nil {
 				err = steps.Permanentf("step %s returned output that is not JSON: %v", a.n.step.ID, merr)
 			} else {
@@ -726,6 +727,18 @@ func (r *runner) runAttempt(a *attempt) {
 	case r.results <- res:
 	case <-r.exit:
 	}
+}
+
+// marshalJSON encodes v as compact JSON without HTML escaping, so stored
+// inputs and outputs read "<<" and "&" as written.
+func marshalJSON(v any) (json.RawMessage, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // normalize returns a step's output as generic JSON values (what references
@@ -833,7 +846,7 @@ func (r *runner) fail(in *inst, n *node, rec *workflow.StepRun, err error) {
 			errObj["code"] = se.Code
 		}
 		out := map[string]any{"error": errObj}
-		rec.Output, _ = json.Marshal(out)
+		rec.Output, _ = marshalJSON(out)
 		in.setOutput(n.step.ID, out)
 	}
 	r.put(rec)
@@ -1017,7 +1030,7 @@ func (r *runner) resumeFanout(parent *inst, n *node, key string, fs *fanState) {
 
 func (r *runner) finishFanout(parent *inst, n *node, rec *workflow.StepRun, fs *fanState) {
 	if len(fs.failed) == 0 {
-		raw, err := json.Marshal(fs.result)
+		raw, err := marshalJSON(fs.result)
 		if err != nil {
 			r.fail(parent, n, rec, steps.Permanentf("step %s: item results are not JSON: %v", n.step.ID, err))
 			return
@@ -1042,7 +1055,7 @@ func (r *runner) finishFanout(parent *inst, n *node, rec *workflow.StepRun, fs *
 	r.fail(parent, n, rec, err)
 	if n.continueOnErr {
 		out := map[string]any{"error": map[string]any{"message": err.msg, "code": "items_failed"}, "items": fs.result, "failed": fs.failed}
-		raw, _ := json.Marshal(out)
+		raw, _ := marshalJSON(out)
 		var g any
 		_ = json.Unmarshal(raw, &g)
 		c := r.recs[rec.Key].Clone()

@@ -40,7 +40,8 @@ func cli(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), args, &out, &errOut)
-	return out.String(), errOut.String(), exitCode(err, &errOut)
+	code = exitCode(err, &errOut)
+	return out.String(), errOut.String(), code
 }
 
 func write(t *testing.T, dir, name, content string) string {
@@ -142,13 +143,19 @@ func TestWorkflowTests(t *testing.T) {
   {"name": "passes", "trigger": {"x": 1}, "assert": ["steps.a.output == 1"]},
   {"name": "wrong value", "trigger": {"x": 2}, "assert": ["steps.a.output == 1"]},
   {"name": "bad field", "trigger": {"x": 2}, "assert": ["steps.a.outptu == 2"]},
-  {"name": "unknown fixed step", "outputs": {"zzz": 1}, "assert": ["true"]}]}`)
+  {"name": "unknown fixed step", "outputs": {"zzz": 1}, "assert": ["true"]},
+  {"name": "two wrong", "trigger": {"x": 3}, "assert": ["steps.a.output == 1", "steps.a.output == 2", "run.status == 'succeeded'"]},
+  {"name": "broken assert", "assert": ["1 +", "steps.a.output =="]}]}`)
 	out, _, code = cli(t, "test", tf)
 	if code != 1 {
 		t.Errorf("exit code = %d, want 1", code)
 	}
 	for _, want := range []string{
-		"1 passed, 3 failed",
+		"1 passed, 5 failed",
+		`two wrong: assert "steps.a.output == 1" is false`,
+		`two wrong: assert "steps.a.output == 2" is false`,
+		`broken assert: assert[0] "1 +" does not compile`,
+		`broken assert: assert[1] "steps.a.output ==" does not compile`,
 		`wrong value: assert "steps.a.output == 1" is false`,
 		`did you mean "output"?`,
 		`outputs.zzz: the workflow has no step "zzz"`,
@@ -254,5 +261,60 @@ func TestCrashResume(t *testing.T) {
 	}
 	if v.Steps["one"].Attempts != 1 || v.Steps["two"].Attempts != 2 || v.Steps["three"].Attempts != 1 {
 		t.Errorf("attempts = %+v, want one 1, two 2, three 1", v.Steps)
+	}
+}
+
+func TestCLIEdges(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	wf := write(t, dir, "wf.json", `{"name": "wf", "trigger": {"type": "api"}, "steps": [{"id": "a", "type": "transform", "input": {"value": "<<trigger>>"}}]}`)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"help exits 0", []string{"run", "-h"}, 0, ""},
+		{"unknown flag exits 2", []string{"run", "--nope", wf}, 2, ""},
+		{"trigger must be an object", []string{"run", wf, "--trigger", write(t, dir, "list.json", `[1, 2]`)}, 2, "trigger data must be a JSON object"},
+		{"malformed trigger has a position", []string{"run", wf, "--trigger", write(t, dir, "bad.json", "{\n  \"a\": }")}, 2, "line 2, column"},
+		{"a test file is not a workflow", []string{"validate", write(t, dir, "x.test.json", `{"workflow": "wf.json", "cases": []}`)}, 1, "this is a workflow test"},
+		{"too short a lease", []string{"run", wf, "--lease", "1ns"}, 2, "too short"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out, errOut, code := cli(t, tt.args...)
+			if code != tt.code || !strings.Contains(out+errOut, tt.contains) {
+				t.Errorf("exit %d (want %d), output lacks %q:\n%s%s", code, tt.code, tt.contains, out, errOut)
+			}
+		})
+	}
+}
+
+func TestRunJSONHasInputAndTiming(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	wf := write(t, dir, "wf.json", `{"name": "wf", "trigger": {"type": "api"}, "steps": [{"id": "a", "type": "transform", "input": {"value": "<<'<<'>> and <<trigger.x>>"}}]}`)
+	out, errOut, code := cli(t, "run", wf, "--trigger", write(t, dir, "t.json", `{"x": 5}`), "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	var v struct {
+		Steps map[string]struct {
+			Input      map[string]any `json:"input"`
+			StartedAt  *time.Time     `json:"started_at"`
+			DurationMS *float64       `json:"duration_ms"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	a := v.Steps["a"]
+	if a.Input["value"] != "<< and 5" || a.StartedAt == nil || a.DurationMS == nil {
+		t.Errorf("step a = %+v", a)
+	}
+	if strings.Contains(out, `\u003c`) {
+		t.Errorf("<< is escaped in the JSON output:\n%s", out)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leverflow/leverflow/engine"
 	"github.com/leverflow/leverflow/engine/store"
@@ -36,6 +37,15 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// flagErr is the exit for a flag-parsing error: 0 for -h (the usage was
+// asked for and printed), 2 for a bad flag.
+func flagErr(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return errExit{2}
 }
 
 func newRegistry() (*steps.Registry, error) {
@@ -71,7 +81,7 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
-		return errExit{2}
+		return flagErr(err)
 	}
 	if len(files) == 0 {
 		fs.Usage()
@@ -83,6 +93,11 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	bad := 0
 	for _, f := range files {
+		if isTestFile(f) {
+			fmt.Fprintf(stdout, "%s: this is a workflow test, not a workflow: run it with leverflow test %s\n", f, f)
+			bad++
+			continue
+		}
 		if _, err := loadWorkflow(f, reg, stdout); err != nil {
 			var ee errExit
 			if !errors.As(err, &ee) {
@@ -97,6 +112,20 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) err
 		return errExit{1}
 	}
 	return nil
+}
+
+// isTestFile reports whether the file is a workflow test (an object with
+// "workflow" and "cases") rather than a workflow.
+func isTestFile(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var probe struct {
+		Workflow *string          `json:"workflow"`
+		Cases    *json.RawMessage `json:"cases"`
+	}
+	return json.Unmarshal(data, &probe) == nil && probe.Workflow != nil && probe.Cases != nil
 }
 
 // workflowID names a workflow run from a file: its base name.
@@ -151,7 +180,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
-		return errExit{2}
+		return flagErr(err)
 	}
 	if *resume {
 		if *dbPath == "" || len(files) > 0 {
@@ -178,8 +207,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return fmt.Errorf("reading trigger: %w", err)
 		}
-		if !json.Valid(data) {
-			fmt.Fprintf(stderr, "%s: not valid JSON\n", *trigger)
+		if msg := checkTrigger(data); msg != "" {
+			fmt.Fprintf(stderr, "%s: %s\n", *trigger, msg)
 			return errExit{2}
 		}
 		trig = data
@@ -189,6 +218,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer closeStore()
+	// The runs to resume are listed before this process's engine starts,
+	// so none changes state between the listings.
+	var unfinished []string
+	if *resume {
+		if unfinished, err = listUnfinished(ctx, st); err != nil {
+			return err
+		}
+	}
 	eng, err := engine.New(engine.Options{Store: st, Steps: reg, Lease: *lease, PollInterval: 200 * time.Millisecond, MaxOutputBytes: *maxOutput})
 	if err != nil {
 		return err
@@ -204,7 +241,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	var runs []*workflow.Run
 	if *resume {
-		runs, err = resumeAll(ctx, st, eng)
+		runs, err = resumeAll(ctx, unfinished, eng)
 		if err != nil {
 			return err
 		}
@@ -237,7 +274,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}
 		if *asJSON {
-			if err := printRunJSON(stdout, run, order); err != nil {
+			if err := printRunJSON(stdout, run, order, len(runs) > 1); err != nil {
 				return err
 			}
 		} else {
@@ -253,9 +290,39 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// resumeAll waits for every unfinished run in the store to finish: the
-// engine claims each as soon as its lease (held by a dead process) expires.
-func resumeAll(ctx context.Context, st store.Store, eng *engine.Engine) ([]*workflow.Run, error) {
+// checkTrigger says what is wrong with trigger data, or "" when it is a
+// JSON object (what <<trigger.x>> references read).
+func checkTrigger(data []byte) string {
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line, col := lineCol(data, se.Offset)
+			return fmt.Sprintf("line %d, column %d: %v", line, col, se)
+		}
+		return fmt.Sprintf("not valid JSON: %v", err)
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return "trigger data must be a JSON object such as {\"opportunityId\": \"...\"}; references read its fields as <<trigger.field>>"
+	}
+	return ""
+}
+
+// lineCol turns a byte offset into a 1-based line and column.
+func lineCol(data []byte, offset int64) (line, col int) {
+	line, col = 1, 1
+	for i := int64(0); i < offset-1 && i < int64(len(data)); i++ {
+		if data[i] == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// listUnfinished lists the runs that are queued, running or waiting.
+func listUnfinished(ctx context.Context, st store.Store) ([]string, error) {
 	var ids []string
 	for _, status := range []workflow.RunStatus{workflow.RunQueued, workflow.RunRunning, workflow.RunWaiting} {
 		after := ""
@@ -274,6 +341,12 @@ func resumeAll(ctx context.Context, st store.Store, eng *engine.Engine) ([]*work
 		}
 	}
 	sort.Strings(ids)
+	return ids, nil
+}
+
+// resumeAll waits for each of the runs to finish: the engine claims each as
+// soon as its lease (held by a dead process) expires.
+func resumeAll(ctx context.Context, ids []string, eng *engine.Engine) ([]*workflow.Run, error) {
 	runs := make([]*workflow.Run, 0, len(ids))
 	for _, id := range ids {
 		run, err := eng.Wait(ctx, id)
@@ -287,11 +360,15 @@ func resumeAll(ctx context.Context, st store.Store, eng *engine.Engine) ([]*work
 
 // stepView is one step of a run as the CLI prints it.
 type stepView struct {
-	Status   workflow.StepStatus `json:"status"`
-	Output   json.RawMessage     `json:"output,omitempty"`
-	Error    string              `json:"error,omitempty"`
-	Attempts int                 `json:"attempts"`
-	Branch   string              `json:"branch,omitempty"`
+	Status     workflow.StepStatus `json:"status"`
+	Input      json.RawMessage     `json:"input,omitempty"`
+	Output     json.RawMessage     `json:"output,omitempty"`
+	Error      string              `json:"error,omitempty"`
+	Attempts   int                 `json:"attempts"`
+	Branch     string              `json:"branch,omitempty"`
+	StartedAt  *time.Time          `json:"started_at,omitempty"`
+	FinishedAt *time.Time          `json:"finished_at,omitempty"`
+	DurationMS *float64            `json:"duration_ms,omitempty"`
 	// Items holds a fanout's per-item step runs, keyed by step id.
 	Items []map[string]*stepView `json:"items,omitempty"`
 	key   string
@@ -313,7 +390,12 @@ func viewSteps(run *workflow.Run, prefix string, order []workflow.Step) map[stri
 		rec := run.Steps[prefix+s.ID]
 		v := &stepView{Status: workflow.StepPending, key: prefix + s.ID}
 		if rec != nil {
-			v.Status, v.Output, v.Error, v.Attempts, v.Branch, v.rec = rec.Status, rec.Output, rec.Error, rec.Attempts, rec.Branch, rec
+			v.Status, v.Input, v.Output, v.Error, v.Attempts, v.Branch, v.rec = rec.Status, rec.Input, rec.Output, rec.Error, rec.Attempts, rec.Branch, rec
+			v.StartedAt, v.FinishedAt = rec.StartedAt, rec.FinishedAt
+			if rec.StartedAt != nil && rec.FinishedAt != nil {
+				ms := float64(rec.FinishedAt.Sub(*rec.StartedAt).Microseconds()) / 1000
+				v.DurationMS = &ms
+			}
 		}
 		if len(s.Steps) > 0 {
 			for i := 0; ; i++ {
@@ -338,10 +420,15 @@ func hasPrefix(run *workflow.Run, p string) bool {
 	return false
 }
 
-func printRunJSON(w io.Writer, run *workflow.Run, order []workflow.Step) error {
+// printRunJSON prints the run as one JSON object, indented; with lines
+// set, on one line (several runs print as JSON Lines).
+func printRunJSON(w io.Writer, run *workflow.Run, order []workflow.Step, lines bool) error {
 	v := runView{RunID: run.ID, Status: run.Status, Error: run.Error, Steps: viewSteps(run, "", order)}
 	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // keep << >> readable
+	if !lines {
+		enc.SetIndent("", "  ")
+	}
 	return enc.Encode(v)
 }
 
@@ -360,7 +447,11 @@ func printRunText(w io.Writer, run *workflow.Run, order []workflow.Step) {
 func printSteps(w io.Writer, views map[string]*stepView, order []workflow.Step, indent string) {
 	for _, s := range order {
 		v := views[s.ID]
-		line := fmt.Sprintf("%s%-20s %-9s", indent, s.ID, v.Status)
+		status := string(v.Status)
+		if v.rec == nil {
+			status = "not run"
+		}
+		line := fmt.Sprintf("%s%-20s %-9s", indent, s.ID, status)
 		if v.rec != nil && v.Status != workflow.StepSkipped {
 			att := "attempt"
 			if v.Attempts != 1 {
@@ -388,9 +479,13 @@ func printSteps(w io.Writer, views map[string]*stepView, order []workflow.Step, 
 	}
 }
 
+// clip shortens s to at most n bytes, cutting on a character boundary.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
@@ -400,7 +495,7 @@ func cmdStepTypes(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the catalog as JSON")
 	if err := fs.Parse(args); err != nil {
-		return errExit{2}
+		return flagErr(err)
 	}
 	reg, err := newRegistry()
 	if err != nil {
@@ -408,6 +503,7 @@ func cmdStepTypes(args []string, stdout, stderr io.Writer) error {
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		return enc.Encode(reg.All())
 	}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/leverflow/leverflow/engine"
@@ -55,7 +57,7 @@ Prints one line per failed case and "N passed, N failed"; exit 1 on any failure.
 	}
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
-		return errExit{2}
+		return flagErr(err)
 	}
 	if len(files) == 0 {
 		fs.Usage()
@@ -79,8 +81,10 @@ Prints one line per failed case and "N passed, N failed"; exit 1 on any failure.
 }
 
 func runTestFile(ctx context.Context, path string, reg *steps.Registry, verbose bool, out io.Writer) (passed, failed int) {
-	fail := func(name, msg string) {
-		fmt.Fprintf(out, "FAIL %s: %s: %s\n", path, name, msg)
+	fail := func(name string, msgs ...string) {
+		for _, msg := range msgs {
+			fmt.Fprintf(out, "FAIL %s: %s: %s\n", path, name, msg)
+		}
 		failed++
 	}
 	data, err := os.ReadFile(path)
@@ -123,9 +127,7 @@ func runTestFile(ctx context.Context, path string, reg *steps.Registry, verbose 
 		start := time.Now()
 		msgs := runTestCase(ctx, st, reg, workflowID(wfPath), wf, c)
 		if len(msgs) > 0 {
-			for _, m := range msgs {
-				fail(name, m)
-			}
+			fail(name, msgs...)
 			continue
 		}
 		passed++
@@ -142,26 +144,42 @@ func runTestCase(ctx context.Context, st store.Store, reg *steps.Registry, id st
 	if len(c.Assert) == 0 {
 		return []string{`no assertions: add expressions to "assert", such as run.status == "succeeded"`}
 	}
+	// Every problem of the case's own text is reported before anything runs.
+	var msgs []string
 	fixed := map[string]any{}
-	for stepID, raw := range c.Outputs {
+	stepIDs := make([]string, 0, len(c.Outputs))
+	for stepID := range c.Outputs {
+		stepIDs = append(stepIDs, stepID)
+	}
+	sort.Strings(stepIDs)
+	for _, stepID := range stepIDs {
 		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return []string{fmt.Sprintf("outputs.%s: not JSON: %v", stepID, err)}
+		if err := json.Unmarshal(c.Outputs[stepID], &v); err != nil {
+			msgs = append(msgs, fmt.Sprintf("outputs.%s: not JSON: %v", stepID, err))
+			continue
+		}
+		if !hasStep(wf.Steps, stepID) {
+			msgs = append(msgs, fmt.Sprintf("outputs.%s: the workflow has no step %q", stepID, stepID))
+			continue
 		}
 		fixed[stepID] = v
-	}
-	for stepID := range fixed {
-		if !hasStep(wf.Steps, stepID) {
-			return []string{fmt.Sprintf("outputs.%s: the workflow has no step %q", stepID, stepID)}
-		}
 	}
 	asserts := make([]*templating.Template, len(c.Assert))
 	for i, a := range c.Assert {
 		t, err := templating.CompileString("<<" + a + ">>")
 		if err != nil {
-			return []string{fmt.Sprintf("assert[%d] %q: %v", i, a, err)}
+			reason := err.Error()
+			var se *templating.SyntaxError
+			if errors.As(err, &se) {
+				reason = se.Reason
+			}
+			msgs = append(msgs, fmt.Sprintf("assert[%d] %q does not compile: %s", i, a, reason))
+			continue
 		}
 		asserts[i] = t
+	}
+	if len(msgs) > 0 {
+		return msgs
 	}
 	eng, err := engine.New(engine.Options{
 		Store: st, Steps: reg, PollInterval: 100 * time.Millisecond,
@@ -196,7 +214,6 @@ func runTestCase(ctx context.Context, st store.Store, reg *steps.Registry, id st
 		return []string{fmt.Sprintf("the run did not finish: %v", err)}
 	}
 	env := assertEnv(run, wf)
-	var msgs []string
 	for i, t := range asserts {
 		v, err := t.Render(env)
 		switch {
