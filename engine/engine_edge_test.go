@@ -967,3 +967,21 @@ func TestItemFinishedAtOnceCompletesItsFanout(t *testing.T) {
 		t.Errorf("outer output = %s, want [[]]", got)
 	}
 }
+
+// TestFanoutGroupsIdenticalFailures: items failing for the same reason are
+// named together rather than repeating the reason once per item.
+func TestFanoutGroupsIdenticalFailures(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	for i := range 12 {
+		e.probe.perm[fmt.Sprintf("each[%d].work", i)] = errors.New("the same reason")
+	}
+	run := e.runOnce("samefail", `{"name": "samefail", "trigger": {"type": "api"}, "steps": [
+  {"id": "each", "type": "fanout", "input": {"items": [0,1,2,3,4,5,6,7,8,9,10,11,12]},
+   "steps": [{"id": "work", "type": "test.work"}]}]}`, `{}`)
+	wantStatus(t, run, workflow.RunFailed)
+	want := "12 of 13 items failed: items 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 2 more: step work: the same reason"
+	if got := run.Steps["each"].Error; got != want {
+		t.Errorf("error = %q\nwant    %q", got, want)
+	}
+}

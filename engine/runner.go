@@ -1039,19 +1039,7 @@ func (r *runner) finishFanout(parent *inst, n *node, rec *workflow.StepRun, fs *
 		return
 	}
 	sort.Slice(fs.failed, func(a, b int) bool { return fs.failed[a].Index < fs.failed[b].Index })
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d items failed: ", len(fs.failed), len(fs.items))
-	for i, f := range fs.failed {
-		if i == 10 {
-			fmt.Fprintf(&b, "; and %d more", len(fs.failed)-10)
-			break
-		}
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "item %d: step %s: %s", f.Index, f.Step, f.Error)
-	}
-	err := &fanoutError{msg: b.String(), failed: fs.failed, results: fs.result}
+	err := &fanoutError{msg: fanoutMessage(fs.failed, len(fs.items)), failed: fs.failed, results: fs.result}
 	r.fail(parent, n, rec, err)
 	if n.continueOnErr {
 		out := map[string]any{"error": map[string]any{"message": err.msg, "code": "items_failed"}, "items": fs.result, "failed": fs.failed}
@@ -1063,6 +1051,56 @@ func (r *runner) finishFanout(parent *inst, n *node, rec *workflow.StepRun, fs *
 		r.put(c)
 		parent.setOutput(n.step.ID, g)
 	}
+}
+
+// fanoutMessage sums up failed items: items that failed at the same step
+// for the same reason are named together ("items 0, 4, 9: step x: ..."),
+// and at most 10 reasons are spelled out.
+func fanoutMessage(failed []itemFailure, total int) string {
+	type group struct {
+		step, reason string
+		indexes      []int
+	}
+	var groups []*group
+	byReason := map[[2]string]*group{}
+	for _, f := range failed {
+		k := [2]string{f.Step, f.Error}
+		g := byReason[k]
+		if g == nil {
+			g = &group{step: f.Step, reason: f.Error}
+			byReason[k] = g
+			groups = append(groups, g)
+		}
+		g.indexes = append(g.indexes, f.Index)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d items failed: ", len(failed), total)
+	for i, g := range groups {
+		if i == 10 {
+			fmt.Fprintf(&b, "; and %d more reasons", len(groups)-10)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		if len(g.indexes) == 1 {
+			fmt.Fprintf(&b, "item %d", g.indexes[0])
+		} else {
+			b.WriteString("items ")
+			for j, idx := range g.indexes {
+				if j == 10 {
+					fmt.Fprintf(&b, " and %d more", len(g.indexes)-10)
+					break
+				}
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(strconv.Itoa(idx))
+			}
+		}
+		fmt.Fprintf(&b, ": step %s: %s", g.step, g.reason)
+	}
+	return b.String()
 }
 
 type fanoutError struct {
