@@ -10,6 +10,8 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -64,6 +66,77 @@ type Spec struct {
 	NeedsConnection bool      `json:"needs_connection,omitempty"`
 	Examples        []Example `json:"examples,omitempty"`
 	Run             Handler   `json:"-"`
+	// Check, when set, checks a step's literal (unrendered) input beyond
+	// what Input's schema says: rules such as "case names are unique". The
+	// validator calls it on save and reports each problem at
+	// steps[i].input.<Path>. It must skip every value that holds a
+	// reference (see HasReference), whose value is known only at run time,
+	// and leave to the schema what the schema checks (required fields, JSON
+	// types, enums). The step's handler should apply the same rules to the
+	// rendered input through the same functions, so that a rule gives the
+	// same message on save and at run time.
+	Check func(input map[string]any) []Problem `json:"-"`
+}
+
+// Problem is one thing wrong with a step's input found by Spec.Check.
+type Problem struct {
+	// Path is where, relative to the step's input: "" for the input as a
+	// whole, "url", "cases[1].name".
+	Path string
+	// Message says what is wrong and how to fix it, without the path.
+	Message string
+}
+
+// String returns the problem as a run-time error names it:
+// "input.cases[1].name: message", or "input: message" for the input as a
+// whole.
+func (p Problem) String() string {
+	switch {
+	case p.Path == "":
+		return "input: " + p.Message
+	case p.Path[0] == '[':
+		return "input" + p.Path + ": " + p.Message
+	}
+	return "input." + p.Path + ": " + p.Message
+}
+
+// Err returns the problem as a permanent step error (see String).
+func (p Problem) Err() error {
+	return Permanentf("%s", p.String())
+}
+
+// HasReference reports whether v, a literal (unrendered) input value, holds
+// a "<< >>" reference anywhere: a string with a "<<" that is not escaped as
+// "\<<", or a list or object holding such a string. A value with a
+// reference is known only at run time, so static checks skip it.
+func HasReference(v any) bool {
+	switch v := v.(type) {
+	case string:
+		for i := 0; i+1 < len(v); {
+			j := strings.Index(v[i:], "<<")
+			if j < 0 {
+				return false
+			}
+			j += i
+			if j == 0 || v[j-1] != '\\' {
+				return true
+			}
+			i = j + 2
+		}
+	case []any:
+		for _, x := range v {
+			if HasReference(x) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, x := range v {
+			if HasReference(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Example is a documented use of a step type. A test runs every registered
@@ -79,15 +152,24 @@ type Example struct {
 // Branches returns the branch names of a step with the given (unrendered)
 // input: the static ones plus one per named case.
 func (s *Spec) Branches(input map[string]any) []string {
-	out := append([]string(nil), s.StaticBranches...)
+	// Each name is listed once, however often it appears.
+	var out []string
+	add := func(name string) {
+		if name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	for _, b := range s.StaticBranches {
+		add(b)
+	}
 	if s.CaseBranches == "" {
 		return out
 	}
 	cases, _ := input[s.CaseBranches].([]any)
 	for _, c := range cases {
 		if m, ok := c.(map[string]any); ok {
-			if name, ok := m["name"].(string); ok && name != "" {
-				out = append(out, name)
+			if name, ok := m["name"].(string); ok {
+				add(name)
 			}
 		}
 	}

@@ -32,14 +32,13 @@ func (p Problem) String() string {
 // unknown field (with a did-you-mean), duplicate field and value of the
 // wrong JSON type is reported at its path, all at once. The workflow is nil
 // when there are problems. Decode does not validate the workflow: see
-// Validate and Parse.
+// Validate, and Parse, which also validates a document that has decode
+// problems.
 func Decode(data []byte) (*Workflow, []Problem) {
 	if err := json.Unmarshal(data, new(json.RawMessage)); err != nil {
 		return nil, []Problem{syntaxProblem(data, err)}
 	}
-	d := &strictDecoder{dec: json.NewDecoder(bytes.NewReader(data))}
-	d.dec.UseNumber()
-	d.value(workflowShape, "")
+	d := strictWalk(data)
 	if len(d.problems) > 0 {
 		return nil, d.problems
 	}
@@ -49,6 +48,28 @@ func Decode(data []byte) (*Workflow, []Problem) {
 		return nil, []Problem{{Message: "reading the workflow: " + err.Error()}}
 	}
 	return &w, nil
+}
+
+// strictWalk walks a syntactically valid document against workflowShape.
+func strictWalk(data []byte) *strictDecoder {
+	d := &strictDecoder{dec: json.NewDecoder(bytes.NewReader(data))}
+	d.dec.UseNumber()
+	d.value(workflowShape, "")
+	return d
+}
+
+// decodeLenient reads what it can of a syntactically valid document:
+// unknown fields are ignored and values of the wrong JSON type left out
+// (at their zero value). It returns nil when even that fails.
+func decodeLenient(data []byte) *Workflow {
+	var w Workflow
+	if err := json.Unmarshal(data, &w); err != nil {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			return nil
+		}
+	}
+	return &w
 }
 
 // Encode writes the canonical form of a workflow: two-space indentation,
@@ -186,6 +207,14 @@ type strictDecoder struct {
 	dec      *json.Decoder
 	problems []Problem
 	broken   bool
+	// unread are the paths whose values a lenient decode leaves out or
+	// cannot trust: values of the wrong type, and a field that is absent
+	// but whose name a misspelt field was probably meant to be ("stepz"
+	// for "steps").
+	unread []string
+	// inAny is set inside a free-form value, whose path is anyRoot.
+	inAny   bool
+	anyRoot string
 }
 
 func (d *strictDecoder) add(path, format string, args ...any) {
@@ -218,6 +247,12 @@ func joinIndex(path string, i int) string {
 
 // value reads one value expected to have shape s.
 func (d *strictDecoder) value(s *docShape, path string) {
+	if (s.kind == kindAny || s.kind == kindMap) && !d.inAny {
+		// A free-form value (a step's input, vars) decodes as a whole or
+		// not at all.
+		d.inAny, d.anyRoot = true, path
+		defer func() { d.inAny = false }()
+	}
 	tok, ok := d.token()
 	if !ok {
 		return
@@ -248,12 +283,18 @@ func (d *strictDecoder) value(s *docShape, path string) {
 		switch s.kind {
 		case kindAny, kindNumber:
 			if _, err := tok.Float64(); err != nil {
+				if d.inAny {
+					d.unread = append(d.unread, d.anyRoot)
+				} else {
+					d.unread = append(d.unread, path)
+				}
 				d.add(path, "the number %s is out of range", tok)
 			}
 		case kindInteger:
 			n, err := strconv.ParseInt(string(tok), 10, 64)
 			switch {
 			case err != nil:
+				d.unread = append(d.unread, path)
 				d.add(path, "must be an integer, got %s", tok)
 			case n == 0 && s.positive != "":
 				d.add(path, "%s", s.positive)
@@ -279,6 +320,14 @@ func (d *strictDecoder) value(s *docShape, path string) {
 // object reads the fields of an object after its '{'.
 func (d *strictDecoder) object(s *docShape, path string) {
 	seen := map[string]bool{}
+	var meant []string
+	defer func() {
+		for _, m := range meant {
+			if !seen[m] {
+				d.unread = append(d.unread, joinKey(path, m))
+			}
+		}
+	}()
 	for d.dec.More() && !d.broken {
 		tok, ok := d.token()
 		if !ok {
@@ -295,6 +344,7 @@ func (d *strictDecoder) object(s *docShape, path string) {
 			msg := fmt.Sprintf("unknown field %q", key)
 			if sug := suggest(key, s.names()); sug != "" {
 				msg += fmt.Sprintf("; did you mean %q?", sug)
+				meant = append(meant, sug)
 			} else {
 				msg += "; known fields: " + strings.Join(s.names(), ", ")
 			}
@@ -364,6 +414,7 @@ func (d *strictDecoder) skip() {
 }
 
 func (d *strictDecoder) wrongType(s *docShape, path string, got json.Token) {
+	d.unread = append(d.unread, path)
 	want := map[jsonKind]string{
 		kindMap:     "an object",
 		kindString:  "a string",

@@ -63,16 +63,95 @@ type ValidateOptions struct {
 	HasConnection func(name string) bool
 }
 
-// Parse is Decode then, when the document decodes, Validate.
+// Parse reads a workflow document and validates it, returning every
+// problem at once.
+//
+// Malformed JSON gives only the one problem with a line and column (see
+// Decode). A document that decodes gives the workflow and Validate's
+// problems. A document with decode problems (unknown fields, values of the
+// wrong JSON type, ...) gives a nil workflow and both kinds of problem: the
+// decode problems, and the Validate problems of the workflow read leniently
+// (unknown fields ignored, values that cannot be decoded left out), except
+// those at or under a path that could not be read, which would only echo
+// the decode problem ("steps: must be an array" does not also give "the
+// workflow has no steps"). Problems are deduplicated and in the order of
+// their paths in the document.
 func Parse(data []byte, opts ValidateOptions) (*Workflow, []Problem) {
-	w, problems := Decode(data)
-	if len(problems) > 0 {
-		return nil, problems
+	if err := json.Unmarshal(data, new(json.RawMessage)); err != nil {
+		return nil, []Problem{syntaxProblem(data, err)}
 	}
-	if problems := Validate(w, opts); len(problems) > 0 {
-		return w, problems
+	d := strictWalk(data)
+	if len(d.problems) == 0 {
+		w, problems := Decode(data)
+		if len(problems) > 0 {
+			return nil, problems
+		}
+		if problems := Validate(w, opts); len(problems) > 0 {
+			return w, problems
+		}
+		return w, nil
 	}
-	return w, nil
+	w := decodeLenient(data)
+	if w == nil {
+		return nil, d.problems
+	}
+	unread := func(path string) bool {
+		for _, u := range d.unread {
+			if u == "" || path == u || strings.HasPrefix(path, u) && (path[len(u)] == '.' || path[len(u)] == '[') {
+				return true
+			}
+		}
+		return false
+	}
+	var found []Problem
+	for _, p := range validate(w, opts, unread("vars")) {
+		if !unread(p.Path) {
+			found = append(found, p)
+		}
+	}
+	return nil, mergeProblems(data, d.problems, found)
+}
+
+// mergeProblems merges two lists of problems, each in document order, into
+// one in the order of their paths in data (a path absent from data sorts
+// with its nearest ancestor), leaving out repeats.
+func mergeProblems(data []byte, a, b []Problem) []Problem {
+	order := map[string]int{}
+	walkRaw(data, "", func(p string) {
+		if _, ok := order[p]; !ok {
+			order[p] = len(order)
+		}
+	})
+	key := func(p string) int {
+		for {
+			if n, ok := order[p]; ok {
+				return n
+			}
+			i := strings.LastIndexAny(p, ".[")
+			if i < 0 {
+				return 0
+			}
+			p = p[:i]
+		}
+	}
+	out := make([]Problem, 0, len(a)+len(b))
+	seen := map[Problem]bool{}
+	add := func(p Problem) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for len(a) > 0 || len(b) > 0 {
+		if len(b) == 0 || len(a) > 0 && key(a[0].Path) <= key(b[0].Path) {
+			add(a[0])
+			a = a[1:]
+		} else {
+			add(b[0])
+			b = b[1:]
+		}
+	}
+	return out
 }
 
 // The roots a reference may start at.
@@ -93,13 +172,19 @@ var (
 // upstream steps and fields, against the output schemas of the steps
 // upstream).
 func Validate(w *Workflow, opts ValidateOptions) []Problem {
+	return validate(w, opts, false)
+}
+
+// validate is Validate; varsUnread says the document has vars that could
+// not be decoded, so references to vars are not checked against them.
+func validate(w *Workflow, opts ValidateOptions, varsUnread bool) []Problem {
 	if w == nil {
 		return []Problem{{Message: "no workflow to validate"}}
 	}
 	if opts.Steps == nil {
 		return []Problem{{Message: "validating needs a step catalog (ValidateOptions.Steps)"}}
 	}
-	v := &validator{w: w, opts: opts, ids: map[string]*stepInfo{}}
+	v := &validator{w: w, opts: opts, ids: map[string]*stepInfo{}, varsUnread: varsUnread}
 	v.checkWorkflow()
 	sortProblems(w, v.problems)
 	return v.problems
@@ -114,6 +199,9 @@ type validator struct {
 	all    []*stepInfo
 	scopes []*scope
 	count  int
+	// varsUnread is set when the document has vars that could not be
+	// decoded (Parse of a document with decode problems).
+	varsUnread bool
 }
 
 // scope is a DAG: the top level, or the body of one fanout.
@@ -449,7 +537,9 @@ func (v *validator) checkInput(info *stepInfo) {
 		schema = &steps.Schema{Type: steps.TypeObject}
 	}
 	c := inputChecker{v: v, info: info, base: p}
+	first := len(v.problems)
 	c.check("", m, schema, true)
+	v.checkStatic(info, p, first)
 
 	if spec.Container {
 		if _, has := m["items"]; !has && !schema.IsRequired("items") {
@@ -457,6 +547,37 @@ func (v *validator) checkInput(info *stepInfo) {
 		}
 		if n, isNum := m["concurrency"].(float64); isNum && (n < 1 || n > 1000) {
 			v.add(p+".concurrency", "must be between 1 and 1000, got %s; it is how many items run at once", formatNumber(n))
+		}
+	}
+}
+
+// checkStatic runs the step type's own check (Spec.Check) on the literal
+// input. Its problems are the step's word on a value and are what the step
+// says at run time, so a schema problem at the same path (from problems
+// [first:]) gives way to them.
+func (v *validator) checkStatic(info *stepInfo, p string, first int) {
+	spec := info.spec
+	if spec.Check == nil {
+		return
+	}
+	found := spec.Check(info.input)
+	if len(found) == 0 {
+		return
+	}
+	at := map[string]bool{}
+	for _, pr := range found {
+		at[joinRefPath(p, pr.Path)] = true
+	}
+	kept := v.problems[:first]
+	for _, pr := range v.problems[first:] {
+		if !at[pr.Path] {
+			kept = append(kept, pr)
+		}
+	}
+	v.problems = kept
+	for _, pr := range found {
+		if pp := joinRefPath(p, pr.Path); !info.syntax[pp] {
+			v.add(pp, "%s", pr.Message)
 		}
 	}
 }
@@ -502,6 +623,8 @@ func joinRefPath(base, rel string) string {
 	switch {
 	case rel == "":
 		return base
+	case base == "":
+		return rel
 	case strings.HasPrefix(rel, "["):
 		return base + rel
 	default:
@@ -978,9 +1101,30 @@ func (v *validator) checkReferences(info *stepInfo) {
 		if flagged[pp] {
 			continue
 		}
-		v.add(pp, "%s", pr.Message)
+		msg := pr.Message
+		if m := undeclaredVar.FindStringSubmatchIndex(msg); m != nil {
+			key, err := strconv.Unquote(msg[m[2]:m[3]])
+			switch {
+			case err != nil:
+			case len(v.w.Vars) == 0:
+				msg = fmt.Sprintf("%s: the workflow declares no vars; add \"vars\": {%q: ...}", msg[:m[0]], key)
+			default:
+				names := make([]string, 0, len(v.w.Vars))
+				for k := range v.w.Vars {
+					names = append(names, k)
+				}
+				sort.Strings(names)
+				msg += fmt.Sprintf("; the workflow declares %s: add %q to \"vars\" or read one of those", strings.Join(names, ", "), key)
+			}
+		}
+		v.add(pp, "%s", msg)
 	}
 }
+
+// undeclaredVar matches what templating.Check says of a field of vars that
+// the workflow does not declare, when it has no suggestion to make; group 1
+// is the quoted field name.
+var undeclaredVar = regexp.MustCompile(`: no field ("(?:[^"\\]|\\.)*") in vars$`)
 
 // env returns the shapes references of a step may read.
 func (v *validator) env(up map[string]*stepInfo, inFanout bool) map[string]*templating.Shape {
@@ -1001,7 +1145,14 @@ func (v *validator) env(up map[string]*stepInfo, inFanout bool) map[string]*temp
 		}},
 		"vars": open,
 	}
-	if v.w.Vars != nil {
+	switch {
+	case v.varsUnread:
+		// vars are in the document but could not be read: anything goes.
+	case len(v.w.Vars) == 0:
+		// No vars declared: reading one is a mistake found on save, not a
+		// run-time "no field" failure.
+		env["vars"] = &templating.Shape{Type: steps.TypeObject, Properties: map[string]*templating.Shape{}}
+	default:
 		env["vars"] = shapeOfValue(v.w.Vars)
 	}
 	if inFanout {
@@ -1149,6 +1300,7 @@ func walkRaw(raw json.RawMessage, base string, add func(string)) {
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // a number out of range is still a value with a path
 	var walk func(path string) bool
 	walk = func(path string) bool {
 		tok, err := dec.Token()

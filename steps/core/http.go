@@ -174,6 +174,7 @@ func httpRequestSpec(client *http.Client, maxBytes int64) steps.Spec {
 				`input.method: must be one of "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", got string "get"; did you mean "GET"?`),
 		},
 	}
+	spec.Check = checkHTTP
 	h := &httpStep{client: client, maxBytes: maxBytes}
 	return steps.Typed(spec, h.run)
 }
@@ -184,9 +185,9 @@ type httpStep struct {
 }
 
 func (h *httpStep) run(ctx context.Context, req *steps.Request, in httpInput) (httpOutput, error) {
-	u, err := parseHTTPURL(in.URL)
-	if err != nil {
-		return httpOutput{}, err
+	u, p := parseHTTPURL(in.URL)
+	if p != nil {
+		return httpOutput{}, p.Err()
 	}
 	if in.Timeout <= 0 {
 		return httpOutput{}, steps.Permanentf("input.timeout: must be more than zero, such as \"30s\", got %s", in.Timeout)
@@ -378,12 +379,14 @@ func errorBody(data []byte, cut bool) string {
 	return strings.TrimSpace(string(data)) + "..."
 }
 
-func parseHTTPURL(raw string) (*url.URL, error) {
+// parseHTTPURL reads url: an absolute http or https URL. The save-time
+// check (checkHTTP) and the handler share it.
+func parseHTTPURL(raw string) (*url.URL, *steps.Problem) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
 		return u, nil
 	}
-	msg := fmt.Sprintf("input.url: must be an absolute http or https URL such as \"https://api.example.com/v1/items\", got %s", steps.Describe(raw))
+	msg := fmt.Sprintf("must be an absolute http or https URL such as \"https://api.example.com/v1/items\", got %s", steps.Describe(raw))
 	switch {
 	case raw == "":
 		msg += "; when it is a reference, check that it resolves to a URL"
@@ -392,7 +395,19 @@ func parseHTTPURL(raw string) (*url.URL, error) {
 	case err == nil && u.Scheme != "http" && u.Scheme != "https":
 		msg += fmt.Sprintf("; %q URLs are not supported", u.Scheme)
 	}
-	return nil, steps.Permanent(errors.New(msg))
+	return nil, &steps.Problem{Path: "url", Message: msg}
+}
+
+// checkHTTP is http.request's save-time check (Spec.Check): a literal url
+// is an absolute http or https URL. The method's enum and the JSON types
+// are the schema's concern.
+func checkHTTP(input map[string]any) []steps.Problem {
+	if raw, ok := input["url"].(string); ok && !steps.HasReference(raw) {
+		if _, p := parseHTTPURL(raw); p != nil {
+			return []steps.Problem{*p}
+		}
+	}
+	return nil
 }
 
 // redactURL drops the parts of a URL that may hold secrets (user, query,

@@ -74,24 +74,18 @@ func switchSpec() steps.Spec {
 				`input.cases[0].if must be a boolean, got string "offer"`),
 		},
 	}
+	spec.Check = checkSwitch
 	return steps.Typed(spec, func(_ context.Context, _ *steps.Request, in switchInput) (switchOutput, error) {
 		if len(in.Cases) == 0 {
-			return switchOutput{}, steps.Permanentf("input.cases: must hold at least one case such as {\"name\": \"offer\", \"if\": \"<<steps.opp.stage == 'offer'>>\"}")
+			return switchOutput{}, noCases.Err()
 		}
 		// Check every name before evaluating anything, so a bad switch
 		// fails the same way whichever case is true.
 		seen := map[string]int{}
 		for i, c := range in.Cases {
-			path := fmt.Sprintf("input.cases[%d].name", i)
-			switch prev, dup := seen[c.Name]; {
-			case c.Name == "":
-				return switchOutput{}, steps.Permanentf("%s: must not be empty; name the case after what it means, such as \"offer\"", path)
-			case c.Name == defaultCase:
-				return switchOutput{}, steps.Permanentf("%s: %q is the branch taken when no case is true; give this case another name", path, defaultCase)
-			case dup:
-				return switchOutput{}, steps.Permanentf("%s: %q is already the name of cases[%d]; case names must be unique", path, c.Name, prev)
+			if p := checkCaseName(i, c.Name, seen); p != nil {
+				return switchOutput{}, p.Err()
 			}
-			seen[c.Name] = i
 		}
 		for i, c := range in.Cases {
 			ok, err := asBoolean(fmt.Sprintf("input.cases[%d].if", i), c.If)
@@ -104,4 +98,52 @@ func switchSpec() steps.Spec {
 		}
 		return switchOutput{Case: defaultCase}, nil
 	})
+}
+
+// noCases is the problem of a switch with an empty list of cases.
+var noCases = steps.Problem{Path: "cases", Message: "must hold at least one case such as {\"name\": \"offer\", \"if\": \"<<steps.opp.stage == 'offer'>>\"}"}
+
+// checkCaseName checks the name of cases[i] against the names before it
+// (seen maps a name to the index of its case) and records it. Save-time
+// checks and the handler share it.
+func checkCaseName(i int, name string, seen map[string]int) *steps.Problem {
+	path := fmt.Sprintf("cases[%d].name", i)
+	prev, dup := seen[name]
+	switch {
+	case name == "":
+		return &steps.Problem{Path: path, Message: "must not be empty; name the case after what it means, such as \"offer\""}
+	case name == defaultCase:
+		return &steps.Problem{Path: path, Message: fmt.Sprintf("%q is the branch taken when no case is true; give this case another name", defaultCase)}
+	case dup:
+		return &steps.Problem{Path: path, Message: fmt.Sprintf("%q is already the name of cases[%d]; case names must be unique", name, prev)}
+	}
+	seen[name] = i
+	return nil
+}
+
+// checkSwitch is the switch's save-time check (Spec.Check): a literal list
+// of cases is not empty, and the literal case names are valid and unique.
+// Values the schema checks (the list's and the names' types, required
+// fields) and values holding references are left alone.
+func checkSwitch(input map[string]any) []steps.Problem {
+	cases, ok := input["cases"].([]any)
+	if !ok {
+		return nil // missing, a reference or not a list: the schema's concern
+	}
+	if len(cases) == 0 {
+		return []steps.Problem{noCases}
+	}
+	var out []steps.Problem
+	seen := map[string]int{}
+	for i, c := range cases {
+		m, _ := c.(map[string]any)
+		name, ok := m["name"].(string)
+		if !ok || steps.HasReference(name) {
+			continue
+		}
+		if p := checkCaseName(i, name, seen); p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out
 }
