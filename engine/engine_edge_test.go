@@ -395,13 +395,8 @@ func TestRetryRunReRunsOnlyFailedFanoutItems(t *testing.T) {
 		run := e.wait(e.start("fankeep", `{}`).ID)
 		wantStatus(t, run, workflow.RunFailed)
 		each := string(run.Steps["each"].Output)
-		e.probe.mu.Lock()
-		delete(e.probe.perm, "after")
-		e.probe.mu.Unlock()
-		if _, err := e.eng.RetryRun(e.ctx, run.ID); err != nil {
-			t.Fatal(err)
-		}
-		run = e.wait(run.ID)
+		e.probe.heal("after")
+		run = e.retry(run.ID)
 		wantStatus(t, run, workflow.RunSucceeded)
 		if got := string(run.Steps["each"].Output); got != each {
 			t.Errorf("the kept fanout's output changed: %s -> %s", each, got)
@@ -887,9 +882,7 @@ func TestRetriedRunGetsAFreshTimeout(t *testing.T) {
   "edges": [{"from": "first", "to": "second"}]}`)
 	run := e.wait(e.start("retrytimeout", `{}`).ID)
 	wantStatus(t, run, workflow.RunFailed)
-	e.probe.mu.Lock()
-	delete(e.probe.perm, "second")
-	e.probe.mu.Unlock()
+	e.probe.heal("second")
 	clock.offset.Store(int64(time.Hour)) // the retry comes an hour later
 	if _, err := e.eng.RetryRun(e.ctx, run.ID); err != nil {
 		t.Fatal(err)

@@ -55,6 +55,13 @@ func newProbe() *probe {
 	}
 }
 
+// heal stops the step run key from failing permanently.
+func (p *probe) heal(key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.perm, key)
+}
+
 func (p *probe) count(key string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -215,6 +222,15 @@ func (e *env) wait(id string) *workflow.Run {
 		e.t.Fatalf("waiting for run %s: %v", id, err)
 	}
 	return run
+}
+
+// retry retries a failed run and waits for it to finish again.
+func (e *env) retry(id string) *workflow.Run {
+	e.t.Helper()
+	if _, err := e.eng.RetryRun(e.ctx, id); err != nil {
+		e.t.Fatalf("retrying run %s: %v", id, err)
+	}
+	return e.wait(id)
 }
 
 func (e *env) runOnce(id, doc, trigger string) *workflow.Run {
@@ -580,13 +596,8 @@ func TestRetryFromFailedStep(t *testing.T) {
 	wantStatus(t, run, workflow.RunFailed)
 	firstOut := string(run.Steps["first"].Output)
 
-	e.probe.mu.Lock()
-	delete(e.probe.perm, "second")
-	e.probe.mu.Unlock()
-	if _, err := e.eng.RetryRun(e.ctx, run.ID); err != nil {
-		t.Fatal(err)
-	}
-	run = e.wait(run.ID)
+	e.probe.heal("second")
+	run = e.retry(run.ID)
 	wantStatus(t, run, workflow.RunSucceeded)
 	if e.probe.count("first") != 1 || e.probe.count("second") != 2 || e.probe.count("third") != 1 {
 		t.Errorf("calls first/second/third = %d/%d/%d, want 1/2/1", e.probe.count("first"), e.probe.count("second"), e.probe.count("third"))

@@ -122,18 +122,7 @@ func mergeProblems(data []byte, a, b []Problem) []Problem {
 			order[p] = len(order)
 		}
 	})
-	key := func(p string) int {
-		for {
-			if n, ok := order[p]; ok {
-				return n
-			}
-			i := strings.LastIndexAny(p, ".[")
-			if i < 0 {
-				return 0
-			}
-			p = p[:i]
-		}
-	}
+	key := func(p string) int { return orderOf(order, p) }
 	out := make([]Problem, 0, len(a)+len(b))
 	seen := map[Problem]bool{}
 	add := func(p Problem) {
@@ -1229,22 +1218,26 @@ func shapeOfValue(v any) *templating.Shape {
 	return templating.Any
 }
 
+// orderOf is the position of path p in a document order: that of p, or of
+// its nearest ancestor that has one.
+func orderOf(order map[string]int, p string) int {
+	for {
+		if n, ok := order[p]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			return 0
+		}
+		p = p[:i]
+	}
+}
+
 // sortProblems orders problems by where their paths appear in the
 // canonical document; problems at the same place keep their order.
 func sortProblems(w *Workflow, problems []Problem) {
 	order := documentOrder(w)
-	key := func(p string) int {
-		for {
-			if n, ok := order[p]; ok {
-				return n
-			}
-			i := strings.LastIndexAny(p, ".[")
-			if i < 0 {
-				return 0
-			}
-			p = p[:i]
-		}
-	}
+	key := func(p string) int { return orderOf(order, p) }
 	sort.SliceStable(problems, func(i, j int) bool {
 		return key(problems[i].Path) < key(problems[j].Path)
 	})
