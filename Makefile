@@ -24,10 +24,11 @@ run: build ## Build and run the example workflows (the server comes with the API
 test: lint test-go test-fuzz test-workflows ## Every test: lint, Go tests with the race detector, fuzzing, workflow tests
 
 .PHONY: lint
-lint: ## gofmt, go vet and the dependency-direction check
+lint: ## gofmt, go vet, a tidy go.mod and the dependency-direction check
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would rewrite:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
 	./scripts/depcheck.sh
 
 .PHONY: test-go
