@@ -47,6 +47,7 @@ Usage:
   leverflow run --resume --db PATH           finish the unfinished runs in a database
   leverflow test FILE...                     run workflow tests; prints "N passed, N failed"
   leverflow step-types [--json]              list the step types and their inputs
+  leverflow sandbox [--addr HOST:PORT]       serve the built-in Lever sandbox alone
 
 Run "leverflow COMMAND -h" for a command's flags.
 `
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdTest(ctx, rest, stdout, stderr)
 	case "step-types":
 		return cmdStepTypes(rest, stdout, stderr)
+	case "sandbox":
+		return cmdSandbox(ctx, rest, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -318,3 +318,49 @@ func TestRunJSONHasInputAndTiming(t *testing.T) {
 		t.Errorf("<< is escaped in the JSON output:\n%s", out)
 	}
 }
+
+// TestSandboxCommand serves the sandbox as `leverflow sandbox` would and
+// reads a page of opportunities with the key it printed.
+func TestSandboxCommand(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--api-key", "test-key"}, pw, io.Discard)
+		pw.Close()
+	}()
+	buf := make([]byte, 4096)
+	n, err := pr.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	out := string(buf[:n])
+	i := strings.Index(out, "http://")
+	if i < 0 {
+		t.Fatalf("no API root printed: %q", out)
+	}
+	root := strings.Fields(out[i:])[0]
+	req, _ := http.NewRequest("GET", root+"/opportunities?limit=2", nil)
+	req.SetBasicAuth("test-key", "")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Data    []map[string]any `json:"data"`
+		HasNext bool             `json:"hasNext"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(page.Data) != 2 || !page.HasNext {
+		t.Errorf("status %d, %d opportunities, hasNext %v", resp.StatusCode, len(page.Data), page.HasNext)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("sandbox command: %v", err)
+	}
+}
