@@ -672,6 +672,7 @@ func (r *runner) start(in *inst, n *node, rec *workflow.StepRun) {
 		Key:        key,
 		Attempt:    rec.Attempts,
 		Connection: n.step.Connection,
+		UserID:     r.run.UserID,
 		Input:      inMap,
 		Now:        now,
 		StartedAt:  started,

@@ -25,9 +25,15 @@ rule() {
 
 rule "./templating/..." "^$mod/(engine|steps|triggers|api|cmd)(/|$)" "templating is the bottom layer and imports nothing of the project"
 rule "./steps/..." "^$mod/(engine|triggers|api|cmd)(/|$)" "steps sit below the engine (cmd -> api -> triggers -> engine -> steps)"
-rule "./engine/..." "^$mod/(triggers|api|cmd)(/|$)" "the engine sits below triggers, api and cmd"
+rule "./engine/..." "^$mod/(triggers|api|cmd|connections)(/|$)" "the engine sits below connections, triggers, api and cmd"
 rule "./engine/..." "^$mod/steps/(core|lever|catalog)(/|$)" "the engine knows the step contract (steps), never a step family"
 rule "./triggers/..." "^$mod/(api|cmd)(/|$)" "triggers sit below api and cmd"
+# connections (Lever accounts: sealed secrets in the engine's store, OAuth,
+# token refresh) sits beside triggers: it may use the engine's store and the
+# Lever client; the engine and the steps reach it only through interfaces
+# they define themselves.
+rule "./connections/..." "^$mod/(triggers|api|cmd)(/|$)" "connections sits below triggers, api and cmd"
+rule "./steps/..." "^$mod/connections(/|$)" "steps reach connections through steps/lever.Clients, never the package"
 rule "./api/..." "^$mod/cmd(/|$)" "nothing imports cmd"
 
 # templating: the standard library and expr only.

@@ -25,9 +25,14 @@ type Request struct {
 	StepID string
 	// Key identifies the step run: the step id, or for a step inside a
 	// fanout "<fanout key>[<index>].<step id>".
-	Key        string
-	Attempt    int
+	Key     string
+	Attempt int
+	// Connection is the name of the step's connection ("" for a step
+	// without one), and UserID the connected user the run belongs to (""
+	// for the workspace's own); together they name the account a Lever
+	// step calls.
 	Connection string
+	UserID     string
 	// Input is the resolved input: references rendered, decoded JSON
 	// (objects are map[string]any).
 	Input map[string]any

@@ -69,6 +69,54 @@ type Update struct {
 	Steps []*workflow.StepRun
 }
 
+// Connection is a named account that steps reach an outside service through
+// (a Lever account). The store keeps it as given and knows nothing of the
+// service: Secrets arrive already sealed by the caller (the connections
+// package encrypts them with AES-256-GCM) and are never read here.
+type Connection struct {
+	// UserID is the connected user who owns the connection; "" is the
+	// workspace's own. Names are unique per user.
+	UserID string
+	Name   string
+	// Provider names the service ("lever").
+	Provider    string
+	Environment string
+	// Auth is how the connection authenticates ("api_key", "oauth").
+	Auth string
+	// Status is the caller's ("connected", "needs_reauth", "error"), with a
+	// message for the user when it is not connected.
+	Status        string
+	StatusMessage string
+	// Public is caller-defined JSON that may be shown to users (the account
+	// reached, the OAuth client id and scopes); never a secret.
+	Public json.RawMessage
+	// Secrets is the sealed blob of every secret (API key, client secret,
+	// access and refresh tokens).
+	Secrets []byte
+	// AccessExpiresAt and RefreshExpiresAt are when the OAuth access and
+	// refresh tokens expire; nil for an API key.
+	AccessExpiresAt  *time.Time
+	RefreshExpiresAt *time.Time
+	// Revision counts writes. UpdateConnection only writes over the
+	// revision it was given, so two processes refreshing one connection
+	// cannot both win.
+	Revision  int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// OAuthState is a pending OAuth authorization: the random state sent to
+// the provider, and what the callback needs to finish the connection.
+type OAuthState struct {
+	// ID is the state value (or a hash of it).
+	ID     string
+	UserID string
+	// Payload is sealed by the caller (it carries a client secret).
+	Payload   []byte
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
 // Store persists workflows and runs. Implementations are safe for
 // concurrent use.
 type Store interface {
@@ -116,6 +164,29 @@ type Store interface {
 	// becomes now (a run's timeout counts from its retry), the status
 	// becomes queued. A run that is not failed gives ErrConflict.
 	ResetForRetry(ctx context.Context, id string, resetKeys []string, now time.Time) (*workflow.Run, error)
+
+	// CreateConnection inserts c with Revision 1 (set on c). A connection of
+	// the same user and name gives ErrConflict.
+	CreateConnection(ctx context.Context, c *Connection) error
+	// GetConnection returns one connection, or ErrNotFound.
+	GetConnection(ctx context.Context, userID, name string) (*Connection, error)
+	// ListConnections returns the user's connections ordered by name.
+	ListConnections(ctx context.Context, userID string) ([]*Connection, error)
+	// UpdateConnection replaces every field of the stored connection (but
+	// CreatedAt) if its revision is still c.Revision, and sets c.Revision to
+	// the new one. A changed revision gives ErrConflict and writes nothing;
+	// a missing connection gives ErrNotFound.
+	UpdateConnection(ctx context.Context, c *Connection) error
+	// DeleteConnection removes a connection, or gives ErrNotFound.
+	DeleteConnection(ctx context.Context, userID, name string) error
+	// SaveOAuthState stores a pending authorization; an existing ID gives
+	// ErrConflict.
+	SaveOAuthState(ctx context.Context, s *OAuthState) error
+	// TakeOAuthState deletes and returns the state with that ID, so it can
+	// be used once. A missing state, or one expired at now (which is
+	// deleted too), gives ErrNotFound.
+	TakeOAuthState(ctx context.Context, id string, now time.Time) (*OAuthState, error)
+
 	// Close releases the store's resources.
 	Close() error
 }

@@ -129,3 +129,48 @@ func BenchmarkClaimRuns(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGetConnection measures reading one connection (what a Lever
+// step does before its first call).
+func BenchmarkGetConnection(b *testing.B) {
+	st := open(b, filepath.Join(b.TempDir(), "bench.db"))
+	c := &store.Connection{Name: "acme", Provider: "lever", Public: json.RawMessage(`{"account":"Acme"}`),
+		Secrets: make([]byte, 256), AccessExpiresAt: &benchNow, CreatedAt: benchNow, UpdatedAt: benchNow}
+	if err := st.CreateConnection(b.Context(), c); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := st.GetConnection(b.Context(), "", "acme"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUpdateConnection measures one revision-fenced update (a token
+// refresh).
+func BenchmarkUpdateConnection(b *testing.B) {
+	st := open(b, filepath.Join(b.TempDir(), "bench.db"))
+	c := &store.Connection{Name: "acme", Provider: "lever", Secrets: make([]byte, 256), CreatedAt: benchNow, UpdatedAt: benchNow}
+	if err := st.CreateConnection(b.Context(), c); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := st.UpdateConnection(b.Context(), c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOAuthStateRoundTrip measures saving and taking one OAuth state.
+func BenchmarkOAuthStateRoundTrip(b *testing.B) {
+	st := open(b, filepath.Join(b.TempDir(), "bench.db"))
+	for i := 0; b.Loop(); i++ {
+		id := fmt.Sprintf("state-%d", i)
+		if err := st.SaveOAuthState(b.Context(), &store.OAuthState{ID: id, Payload: make([]byte, 128), ExpiresAt: benchNow.Add(time.Hour), CreatedAt: benchNow}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.TakeOAuthState(b.Context(), id, benchNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

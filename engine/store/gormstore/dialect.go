@@ -30,6 +30,9 @@ type dialect interface {
 	// rebind rewrites the ? placeholders of a query run through
 	// database/sql directly (not through gorm, which rewrites them itself).
 	rebind(query string) string
+	// bytesType is the column type of binary data (the {{bytes}} of a
+	// migration): BLOB on SQLite, BYTEA on PostgreSQL.
+	bytesType() string
 }
 
 // dialectFor picks the dialect from the DSN: "sqlite://<path>", a bare file
@@ -112,6 +115,8 @@ func (d *sqliteDialect) writerConns() int { return 1 }
 func (d *sqliteDialect) readerConns() int { return max(4, runtime.GOMAXPROCS(0)) }
 
 func (d *sqliteDialect) rebind(query string) string { return query }
+
+func (d *sqliteDialect) bytesType() string { return "BLOB" }
 
 // lockMigrations is a no-op: the migration transaction began IMMEDIATE,
 // which already holds the database's write lock.

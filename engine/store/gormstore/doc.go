@@ -1,6 +1,7 @@
 // Package gormstore is the engine's store.Store on a SQL database through
-// gorm: the schema and its migrations, claiming runs under leases, and the
-// fenced writes of run state. It is the only package in Leverflow that
+// gorm: the schema and its migrations, claiming runs under leases, the
+// fenced writes of run state, and connections (revision-fenced updates) with
+// their take-once pending OAuth states. It is the only package in Leverflow that
 // imports gorm.
 //
 // SQLite is the default (one file, WAL mode, one writer connection and a

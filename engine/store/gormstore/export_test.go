@@ -1,6 +1,9 @@
 package gormstore
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // AppliedMigrations lists the versions recorded in schema_migrations, in
 // order, with repeats.
@@ -37,3 +40,25 @@ func Pragmas(ctx context.Context, s *Store, names ...string) (writer, reader map
 
 // Commits counts the write transactions the group commit has committed.
 func Commits(s *Store) int64 { return s.gc.commits.Load() }
+
+// CreateAtVersion creates the database at dsn with the migrations up to
+// version only, as an older Leverflow left it.
+func CreateAtVersion(ctx context.Context, dsn string, version int) error {
+	d, err := dialectFor(dsn)
+	if err != nil {
+		return err
+	}
+	s := &Store{d: d}
+	defer s.Close()
+	db, err := s.openPool(d.writer(), d.writerConns(), false)
+	if err != nil {
+		return err
+	}
+	var ms []migration
+	for _, m := range migrations {
+		if m.version <= version {
+			ms = append(ms, m)
+		}
+	}
+	return applyMigrations(ctx, db, d, ms, time.Now().UTC())
+}

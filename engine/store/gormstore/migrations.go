@@ -3,6 +3,7 @@ package gormstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -20,7 +21,9 @@ type migration struct {
 // migrations is the schema's whole history. The DDL is written in SQL that
 // SQLite and PostgreSQL both accept. Times are BIGINT microseconds since
 // the Unix epoch (UTC); JSON is TEXT (the empty string when empty); a run
-// nobody holds has an empty lease_owner and a NULL lease_until.
+// nobody holds has an empty lease_owner and a NULL lease_until. Binary
+// columns are written {{bytes}}, which migrate replaces with the dialect's
+// type (BLOB, BYTEA).
 var migrations = []migration{
 	{
 		version: 1,
@@ -82,11 +85,56 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		version: 2,
+		name:    "connections and pending OAuth states",
+		stmts: []string{
+			// One row per (user, name): user_id is '' for the workspace's
+			// own connections. "public" is caller JSON; secrets is the
+			// caller's sealed blob; revision fences concurrent updates.
+			`CREATE TABLE connections (
+				user_id            TEXT      NOT NULL DEFAULT '',
+				name               TEXT      NOT NULL,
+				provider           TEXT      NOT NULL DEFAULT '',
+				environment        TEXT      NOT NULL DEFAULT '',
+				auth               TEXT      NOT NULL DEFAULT '',
+				status             TEXT      NOT NULL DEFAULT '',
+				status_message     TEXT      NOT NULL DEFAULT '',
+				"public"           TEXT      NOT NULL DEFAULT '',
+				secrets            {{bytes}} NOT NULL,
+				access_expires_at  BIGINT,
+				refresh_expires_at BIGINT,
+				revision           BIGINT    NOT NULL,
+				created_at         BIGINT    NOT NULL,
+				updated_at         BIGINT    NOT NULL,
+				PRIMARY KEY (user_id, name)
+			)`,
+			`CREATE TABLE oauth_states (
+				id         TEXT      NOT NULL PRIMARY KEY,
+				user_id    TEXT      NOT NULL DEFAULT '',
+				payload    {{bytes}} NOT NULL,
+				expires_at BIGINT    NOT NULL,
+				created_at BIGINT    NOT NULL
+			)`,
+			// Taking a state sweeps the expired ones.
+			`CREATE INDEX oauth_states_expires_at ON oauth_states (expires_at)`,
+		},
+	},
+}
+
+// ddl is a migration statement in d's SQL.
+func ddl(d dialect, stmt string) string {
+	return strings.ReplaceAll(stmt, "{{bytes}}", d.bytesType())
 }
 
 // migrate brings the schema up to date in one transaction: concurrent
 // openers of the same database apply each migration once.
 func migrate(ctx context.Context, db *gorm.DB, d dialect, now time.Time) error {
+	return applyMigrations(ctx, db, d, migrations, now)
+}
+
+// applyMigrations applies those of ms not yet applied, in one transaction.
+func applyMigrations(ctx context.Context, db *gorm.DB, d dialect, ms []migration, now time.Time) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := d.lockMigrations(tx); err != nil {
 			return fmt.Errorf("locking schema_migrations: %w", err)
@@ -103,19 +151,19 @@ func migrate(ctx context.Context, db *gorm.DB, d dialect, now time.Time) error {
 			return fmt.Errorf("reading schema_migrations: %w", err)
 		}
 		done := make(map[int]bool, len(applied))
-		known := migrations[len(migrations)-1].version
+		known := ms[len(ms)-1].version
 		for _, v := range applied {
 			if v > known {
 				return fmt.Errorf("the database schema is at version %d, newer than this Leverflow knows (%d): upgrade Leverflow", v, known)
 			}
 			done[v] = true
 		}
-		for _, m := range migrations {
+		for _, m := range ms {
 			if done[m.version] {
 				continue
 			}
 			for _, stmt := range m.stmts {
-				if err := tx.Exec(stmt).Error; err != nil {
+				if err := tx.Exec(ddl(d, stmt)).Error; err != nil {
 					return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 				}
 			}

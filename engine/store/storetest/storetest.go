@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TimesRoundTripUTC", testTimesRoundTripUTC},
 		{"LargeOutput", testLargeOutput},
 	}
+	tests = append(tests, connectionTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
