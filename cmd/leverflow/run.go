@@ -20,6 +20,7 @@ import (
 	"github.com/leverflow/leverflow/engine/workflow"
 	"github.com/leverflow/leverflow/steps"
 	"github.com/leverflow/leverflow/steps/catalog"
+	"github.com/leverflow/leverflow/steps/lever"
 )
 
 // parseInterleaved parses flags that may come before or after the
@@ -48,8 +49,10 @@ func flagErr(err error) error {
 	return errExit{2}
 }
 
-func newRegistry() (*steps.Registry, error) {
-	reg, err := catalog.New(catalog.Options{})
+// newRegistry builds the step catalog; clients gives the Lever steps their
+// connections (nil where no step runs: validate, step-types).
+func newRegistry(clients lever.Clients) (*steps.Registry, error) {
+	reg, err := catalog.New(catalog.Options{Lever: clients})
 	if err != nil {
 		return nil, fmt.Errorf("building the step catalog: %w", err)
 	}
@@ -87,7 +90,7 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errExit{2}
 	}
-	reg, err := newRegistry()
+	reg, err := newRegistry(nil)
 	if err != nil {
 		return err
 	}
@@ -174,8 +177,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	resume := fs.Bool("resume", false, "finish the unfinished runs in --db instead of starting one")
 	lease := fs.Duration("lease", 30*time.Second, "how long a run stays claimed without a heartbeat; a crashed run is taken up after it")
 	maxOutput := fs.Int("max-output", 1<<20, "the most bytes a step's stored output may take; a larger output fails the step")
+	sinkAddr := fs.String("sink", "", "also serve a local HTTP sink on this address (such as 127.0.0.1:8765) that accepts and counts whatever a workflow sends it")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: leverflow run FILE [--trigger PAYLOAD.json] [--db PATH] [--json]\n       leverflow run --resume --db PATH\n\nRuns a workflow in-process; exit 0 when the run succeeded, 1 when it failed.")
+		fmt.Fprintln(stderr, "usage: leverflow run FILE [--trigger PAYLOAD.json] [--db PATH] [--json] [--sink ADDR]\n       leverflow run --resume --db PATH\n\nRuns a workflow in-process; exit 0 when the run succeeded, 1 when it failed.\nLever steps call the built-in Lever sandbox (demo data, Lever's rate limit), whatever their connection.")
 		fs.PrintDefaults()
 	}
 	files, err := parseInterleaved(fs, args)
@@ -191,7 +195,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fs.Usage()
 		return errExit{2}
 	}
-	reg, err := newRegistry()
+	lev, err := startLocalLever()
+	if err != nil {
+		return err
+	}
+	defer lev.Close()
+	if *sinkAddr != "" {
+		sk, err := startSink(*sinkAddr)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			sk.Close()
+			if n, text := sk.summary(); !*asJSON && n > 0 {
+				fmt.Fprintln(stdout, text)
+			}
+		}()
+	}
+	reg, err := newRegistry(lev)
 	if err != nil {
 		return err
 	}
@@ -497,7 +518,7 @@ func cmdStepTypes(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return flagErr(err)
 	}
-	reg, err := newRegistry()
+	reg, err := newRegistry(nil)
 	if err != nil {
 		return err
 	}

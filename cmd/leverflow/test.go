@@ -63,7 +63,14 @@ Prints one line per failed case and "N passed, N failed"; exit 1 on any failure.
 		fs.Usage()
 		return errExit{2}
 	}
-	reg, err := newRegistry()
+	// Steps without a fixed output run for real; Lever steps call the
+	// built-in sandbox.
+	lev, err := startLocalLever()
+	if err != nil {
+		return err
+	}
+	defer lev.Close()
+	reg, err := newRegistry(lev)
 	if err != nil {
 		return err
 	}

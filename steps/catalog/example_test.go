@@ -19,6 +19,23 @@ func ExampleNew() {
 	// delay (Flow): Delay
 	// fanout (Flow): For each
 	// http.request (HTTP): HTTP request
+	// lever.add_opportunity_tags (Lever): Add Opportunity Tags
+	// lever.archive_opportunity (Lever): Archive Opportunity
+	// lever.create_opportunity (Lever): Create Opportunity
+	// lever.create_posting (Lever): Create Posting
+	// lever.get_contact (Lever): Get Contact
+	// lever.get_opportunities (Lever): Get Opportunities
+	// lever.get_opportunity (Lever): Get Opportunity
+	// lever.get_posting (Lever): Get Posting
+	// lever.get_postings (Lever): Get Postings
+	// lever.get_user (Lever): Get User
+	// lever.get_users (Lever): Get Users
+	// lever.remove_opportunity_tags (Lever): Remove Opportunity Tags
+	// lever.request (Lever): Lever API Request
+	// lever.unarchive_opportunity (Lever): Unarchive Opportunity
+	// lever.update_contact (Lever): Update Contact
+	// lever.update_opportunity_stage (Lever): Update Opportunity Stage
+	// lever.update_posting (Lever): Update Posting
 	// respond (Flow): Respond
 	// switch (Logic): Switch
 	// transform (Data): Transform

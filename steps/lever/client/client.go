@@ -224,7 +224,7 @@ func BeforeRetry(fn func(ctx context.Context) (done bool, err error)) CallOption
 // empty body leaves out untouched; a body that is not an object with a
 // "data" member is decoded whole. Non-2xx responses return *APIError.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body, out any, opts ...CallOption) error {
-	raw, err := c.call(ctx, method, path, query, body, opts)
+	raw, _, err := c.call(ctx, method, path, query, body, opts)
 	if err != nil || out == nil || len(raw) == 0 {
 		return err
 	}
@@ -248,7 +248,16 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 
 // call runs the request with rate limiting and retries and returns the body
 // of the successful response (nil for 204).
-func (c *Client) call(ctx context.Context, method, path string, query url.Values, body any, opts []CallOption) ([]byte, error) {
+// Raw sends one API call like Do and returns the HTTP status and the whole
+// response body, envelope included, for callers that pass Lever's answer
+// through as it is (a generic "call any endpoint" step). status is 0 when
+// a BeforeRetry hook reported that an earlier attempt already wrote.
+func (c *Client) Raw(ctx context.Context, method, path string, query url.Values, body any, opts ...CallOption) (status int, raw []byte, err error) {
+	raw, status, err = c.call(ctx, method, path, query, body, opts)
+	return status, raw, err
+}
+
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, body any, opts []CallOption) ([]byte, int, error) {
 	var o callOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -265,7 +274,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	if body != nil {
 		var err error
 		if payload, err = json.Marshal(body); err != nil {
-			return nil, fmt.Errorf("lever: %s %s: encoding request body: %w", method, path, err)
+			return nil, 0, fmt.Errorf("lever: %s %s: encoding request body: %w", method, path, err)
 		}
 	}
 	retryWrites := method != http.MethodPost || o.idempotent || o.beforeRetry != nil
@@ -276,31 +285,31 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		}
 		raw, status, retryAfter, err := c.attempt(ctx, method, path, target, payload)
 		if err == nil {
-			return raw, nil
+			return raw, status, nil
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("lever: %s %s: %w", method, path, ctx.Err())
+			return nil, 0, fmt.Errorf("lever: %s %s: %w", method, path, ctx.Err())
 		}
 		// Only 429, 5xx and transport errors are worth another try.
 		var apiErr *APIError
 		isAPI := errors.As(err, &apiErr)
 		if isAPI && !apiErr.Retryable() {
-			return nil, err
+			return nil, 0, err
 		}
 		if status == 0 && errors.Is(err, errSetup) {
-			return nil, err
+			return nil, 0, err
 		}
 		wrote := status != http.StatusTooManyRequests // a 429 never writes
 		if wrote && !retryWrites {
-			return nil, err
+			return nil, 0, err
 		}
 		if attempt >= c.maxRetries {
-			return nil, err
+			return nil, 0, err
 		}
 		if retryAfter > c.retryMax {
 			// Holding the caller longer than RetryMax is the engine's call:
 			// hand back the error with APIError.RetryAfter set.
-			return nil, err
+			return nil, 0, err
 		}
 		wait := retryAfter
 		if wait <= 0 {
@@ -308,15 +317,15 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		}
 		c.count(func(s *Stats) { s.BackoffWait += wait })
 		if serr := c.sleep(ctx, wait); serr != nil {
-			return nil, fmt.Errorf("lever: %s %s: %w (last attempt: %v)", method, path, serr, err)
+			return nil, 0, fmt.Errorf("lever: %s %s: %w (last attempt: %v)", method, path, serr, err)
 		}
 		if wrote && o.beforeRetry != nil {
 			done, herr := o.beforeRetry(ctx)
 			if herr != nil {
-				return nil, errors.Join(fmt.Errorf("lever: %s %s: before retry: %w", method, path, herr), err)
+				return nil, 0, errors.Join(fmt.Errorf("lever: %s %s: before retry: %w", method, path, herr), err)
 			}
 			if done {
-				return nil, nil
+				return nil, 0, nil
 			}
 		}
 	}

@@ -42,7 +42,7 @@ func (o ListOptions) apply(q url.Values) {
 // any, are sent as given.
 func FetchPage[T any](ctx context.Context, c *Client, path string, query url.Values) (Page[T], error) {
 	var p Page[T]
-	raw, err := c.call(ctx, "GET", path, query, nil, nil)
+	raw, _, err := c.call(ctx, "GET", path, query, nil, nil)
 	if err != nil {
 		return p, err
 	}

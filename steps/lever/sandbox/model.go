@@ -294,6 +294,9 @@ type opp struct {
 	sourcedBy           *string
 	application         string // "" when none
 	posting             string // posting of the application
+	appCreatedAt        int64  // 0: the opportunity's createdAt
+	appCompany          *string
+	appComments         *string
 	followers           []string
 	dataProtection      *DataProtection
 	opportunityLocation string

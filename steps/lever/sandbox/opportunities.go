@@ -164,9 +164,9 @@ func hasEmail(c *Contact, e string) bool {
 func (s *Sandbox) getOpportunity(id string, q url.Values) (int, any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := s.opps[id]
-	if !ok {
-		return 0, nil, notFound("Opportunity", id)
+	o, err := s.lookupOpp(id)
+	if err != nil {
+		return 0, nil, err
 	}
 	return http.StatusOK, objectEnvelope{s.project(s.render(o), listParam(q, "include"), listParam(q, "expand"), s.oppExpanders())}, nil
 }
@@ -211,11 +211,8 @@ func (s *Sandbox) createOpportunity(r *http.Request) (int, any, error) {
 	var b createOpportunityBody
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	performAs, err := s.performAs(r, true)
+	performAs, err := s.preamble(r, true, &b)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := readBody(r, &b); err != nil {
 		return 0, nil, err
 	}
 	now := s.nowMs()
@@ -387,15 +384,12 @@ func (s *Sandbox) putStage(r *http.Request, id string) (int, any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := s.opps[id]
-	if !ok {
-		return 0, nil, notFound("Opportunity", id)
-	}
-	performAs, err := s.performAs(r, false)
+	o, err := s.lookupOpp(id)
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := readBody(r, &b); err != nil {
+	performAs, err := s.preamble(r, false, &b)
+	if err != nil {
 		return 0, nil, err
 	}
 	if b.Stage == nil || *b.Stage == "" {
@@ -421,14 +415,11 @@ func (s *Sandbox) putArchived(r *http.Request, id string) (int, any, error) {
 	var b map[string]json.RawMessage
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := s.opps[id]
-	if !ok {
-		return 0, nil, notFound("Opportunity", id)
-	}
-	if _, err := s.performAs(r, false); err != nil {
+	o, err := s.lookupOpp(id)
+	if err != nil {
 		return 0, nil, err
 	}
-	if err := readBody(r, &b); err != nil {
+	if _, err := s.preamble(r, false, &b); err != nil {
 		return 0, nil, err
 	}
 	raw, ok := b["reason"]
@@ -474,14 +465,11 @@ func (s *Sandbox) editList(r *http.Request, id, op string) (int, any, error) {
 	var b map[string]json.RawMessage
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := s.opps[id]
-	if !ok {
-		return 0, nil, notFound("Opportunity", id)
-	}
-	if _, err := s.performAs(r, false); err != nil {
+	o, err := s.lookupOpp(id)
+	if err != nil {
 		return 0, nil, err
 	}
-	if err := readBody(r, &b); err != nil {
+	if _, err := s.preamble(r, false, &b); err != nil {
 		return 0, nil, err
 	}
 	var vals []string
@@ -542,6 +530,10 @@ func (s *Sandbox) application(o *opp) Application {
 	a := Application{ID: o.application, OpportunityID: o.id, CandidateID: o.id, CreatedAt: o.createdAt,
 		Type: "posting", Posting: o.posting, User: clonePtr(o.owner), Links: cloneStrs(o.links),
 		CustomQuestions: []any{}, Archived: clonePtr(o.archived)}
+	if o.appCreatedAt != 0 {
+		a.CreatedAt = o.appCreatedAt
+	}
+	a.Company, a.Comments = clonePtr(o.appCompany), clonePtr(o.appComments)
 	if p := s.postings[o.posting]; p != nil {
 		a.PostingOwner, a.PostingHiringManager = clonePtr(p.Owner), clonePtr(p.HiringManager)
 	}
@@ -560,9 +552,9 @@ func (s *Sandbox) application(o *opp) Application {
 func (s *Sandbox) listApplications(id string) (int, any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := s.opps[id]
-	if !ok {
-		return 0, nil, notFound("Opportunity", id)
+	o, err := s.lookupOpp(id)
+	if err != nil {
+		return 0, nil, err
 	}
 	apps := []Application{}
 	if o.application != "" {
@@ -574,9 +566,9 @@ func (s *Sandbox) listApplications(id string) (int, any, error) {
 func (s *Sandbox) getApplication(id, appID string) (int, any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := s.opps[id]
-	if !ok {
-		return 0, nil, notFound("Opportunity", id)
+	o, err := s.lookupOpp(id)
+	if err != nil {
+		return 0, nil, err
 	}
 	if o.application == "" || o.application != appID {
 		return 0, nil, notFound("Application", appID)

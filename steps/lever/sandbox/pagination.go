@@ -16,6 +16,7 @@ const (
 	sortUsers         = 3
 	sortCatalog       = 4
 	sortWebhooks      = 5
+	sortDeleted       = 6
 )
 
 type cursor struct {

@@ -102,9 +102,9 @@ func (s *Sandbox) listPostings(q url.Values) (int, any, error) {
 func (s *Sandbox) getPosting(id string, q url.Values) (int, any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.postings[id]
-	if !ok {
-		return 0, nil, notFound("Posting", id)
+	p, err := s.lookupPosting(id)
+	if err != nil {
+		return 0, nil, err
 	}
 	return http.StatusOK, objectEnvelope{s.project(p.clone(), listParam(q, "include"), listParam(q, "expand"), s.postingExpanders())}, nil
 }
@@ -113,11 +113,8 @@ func (s *Sandbox) createPosting(r *http.Request) (int, any, error) {
 	var b map[string]json.RawMessage
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	performAs, err := s.performAs(r, true)
+	performAs, err := s.preamble(r, true, &b)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := readBody(r, &b); err != nil {
 		return 0, nil, err
 	}
 	if raw, ok := b["confidentiality"]; ok {
@@ -148,14 +145,11 @@ func (s *Sandbox) updatePosting(r *http.Request, id string) (int, any, error) {
 	var b map[string]json.RawMessage
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.postings[id]
-	if !ok {
-		return 0, nil, notFound("Posting", id)
-	}
-	if _, err := s.performAs(r, true); err != nil {
+	p, err := s.lookupPosting(id)
+	if err != nil {
 		return 0, nil, err
 	}
-	if err := readBody(r, &b); err != nil {
+	if _, err := s.preamble(r, true, &b); err != nil {
 		return 0, nil, err
 	}
 	next := p.clone()

@@ -54,6 +54,22 @@ type Options struct {
 	// NoSeed starts with only the catalogs (stages, archive reasons) and
 	// users, without postings or opportunities.
 	NoSeed bool
+
+	// OAuthClients are the apps registered for the OAuth
+	// authorization-code flow (/oauth/authorize, /oauth/token). When empty
+	// one built-in client named "Leverflow (built-in)" is generated whose
+	// empty RedirectURIs accept any http://127.0.0.1 or http://localhost
+	// callback; OAuthClient returns the first client either way.
+	OAuthClients []OAuthClient
+	// AccessTokenTTL is the lifetime of an OAuth access token
+	// (default 1h, like Lever's).
+	AccessTokenTTL time.Duration
+	// RefreshTokenTTL is how long after the authorization a refresh token
+	// (and every token rotated from it) stops working (default 365 days).
+	RefreshTokenTTL time.Duration
+	// RefreshIdleTTL is how long an unused refresh token stays valid
+	// (default 90 days).
+	RefreshIdleTTL time.Duration
 }
 
 // Sandbox is an in-memory Lever v1 API. It is safe for concurrent use.
@@ -78,6 +94,8 @@ type Sandbox struct {
 	sourceSet map[string]bool
 	webhooks  map[string]*Webhook
 	whOrder   []string
+	deleted   map[string]*DeletedOpportunity
+	oauth     oauthState
 
 	rlMu    sync.Mutex
 	buckets map[string]*bucket
@@ -138,6 +156,8 @@ func New(o Options) *Sandbox {
 	s.sourceSet = map[string]bool{}
 	s.webhooks = map[string]*Webhook{}
 	s.buckets = map[string]*bucket{}
+	s.deleted = map[string]*DeletedOpportunity{}
+	s.initOAuth()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.seed()
 	return s
@@ -168,10 +188,14 @@ func (s *Sandbox) IssueToken(ttl time.Duration) string {
 	return t
 }
 
-// RevokeToken makes a Bearer token invalid.
+// RevokeToken makes a Bearer token invalid: one from IssueToken or an
+// OAuth access token from /oauth/token.
 func (s *Sandbox) RevokeToken(token string) {
 	s.mu.Lock()
 	delete(s.tokens, token)
+	if c, err := parseJWT(token); err == nil && c.JTI != "" {
+		s.oauth.revoked[c.JTI] = true
+	}
 	s.mu.Unlock()
 }
 
@@ -253,10 +277,13 @@ func (s *Sandbox) authenticate(r *http.Request) (string, *apiError) {
 		}
 	case "bearer":
 		s.mu.Lock()
-		defer s.mu.Unlock()
 		exp, ok := s.tokens[rest]
+		s.mu.Unlock()
 		if ok && s.now().Before(exp) {
 			return "bearer:" + rest, nil
+		}
+		if !ok && strings.Count(rest, ".") == 2 {
+			return s.authenticateJWT(r, rest)
 		}
 	}
 	return "", unauth
@@ -289,8 +316,17 @@ func (s *Sandbox) allow(cred string) (bool, time.Duration) {
 
 // ---------------------------------------------------------------- routing
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler: the OAuth endpoints under /oauth and
+// the API under /v1.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/oauth/authorize":
+		s.serveAuthorize(w, r)
+		return
+	case "/oauth/token":
+		s.serveToken(w, r)
+		return
+	}
 	cred, aerr := s.authenticate(r)
 	if aerr != nil {
 		writeError(w, aerr)
@@ -376,6 +412,8 @@ func (s *Sandbox) route(r *http.Request) (int, any, error) {
 			return s.listOpportunities(q)
 		case n == 1 && m == http.MethodPost:
 			return s.createOpportunity(r)
+		case n == 2 && m == http.MethodGet && seg[1] == "deleted":
+			return s.listDeletedOpportunities(q)
 		case n == 2 && m == http.MethodGet:
 			return s.getOpportunity(seg[1], q)
 		case n == 3 && m == http.MethodPut && seg[2] == "stage":
@@ -406,6 +444,10 @@ func (s *Sandbox) route(r *http.Request) (int, any, error) {
 			return s.getPosting(seg[1], q)
 		case n == 2 && m == http.MethodPost:
 			return s.updatePosting(r, seg[1])
+		case n == 3 && m == http.MethodGet && seg[2] == "apply":
+			return s.getApplyQuestions(seg[1])
+		case n == 3 && m == http.MethodPost && seg[2] == "apply":
+			return s.applyToPosting(r, seg[1])
 		}
 	case "users":
 		switch {
@@ -499,6 +541,41 @@ func (s *Sandbox) performAs(r *http.Request, required bool) (*string, error) {
 		return nil, badRequest("perform_as: user %s is deactivated", id)
 	}
 	return &id, nil
+}
+
+// lookupOpp returns a stored opportunity or a 404; call with mu held.
+func (s *Sandbox) lookupOpp(id string) (*opp, error) {
+	o, ok := s.opps[id]
+	if !ok {
+		return nil, notFound("Opportunity", id)
+	}
+	return o, nil
+}
+
+// lookupPosting returns a stored posting or a 404; call with mu held.
+func (s *Sandbox) lookupPosting(id string) (*Posting, error) {
+	p, ok := s.postings[id]
+	if !ok {
+		return nil, notFound("Posting", id)
+	}
+	return p, nil
+}
+
+// preamble runs the checks a write handler starts with, in Lever's order
+// and with mu held: the perform_as parameter (a missing one is a 400 when
+// performAsRequired), then the JSON body decoded into body (skipped when
+// body is nil). It returns the acting user id, nil when none was given.
+func (s *Sandbox) preamble(r *http.Request, performAsRequired bool, body any) (*string, error) {
+	performAs, err := s.performAs(r, performAsRequired)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		if err := readBody(r, body); err != nil {
+			return nil, err
+		}
+	}
+	return performAs, nil
 }
 
 func parseMillis(q map[string][]string, name string) (*int64, error) {
