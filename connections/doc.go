@@ -1,0 +1,114 @@
+// Package connections owns Leverflow's Lever connections: named Lever
+// accounts ("acme", "acme-sandbox"), unique per connected user (user id ""
+// is the workspace's own), that the Lever steps, triggers and API reach
+// Lever through. It owns their secrets (sealed at rest), the OAuth
+// authorization-code flow, access token refresh, status, "test
+// connection", and the *client.Client each connection hands out.
+//
+// It does not own persistence (engine/store keeps the records, sealed
+// blobs and all, and knows nothing of Lever), the HTTP handlers (api/
+// maps the errors below to statuses), nor the Lever client itself
+// (steps/lever/client).
+//
+// # Secrets at rest
+//
+// The key is 32 bytes (AES-256) from LEVERFLOW_SECRET_KEY, given as
+// standard or URL-safe base64 (padded or not) or as 64 hex characters, or
+// else from a key file that LoadKey creates on first start with mode 0600
+// (a random key in base64); a key file readable by group or others is
+// refused. Every secret of a connection (API key, client secret, access
+// and refresh tokens) is one JSON document sealed with AES-256-GCM:
+//
+//	blob = version (1 byte, 1) || nonce (12 random bytes) || ciphertext || tag
+//
+// with additional data "leverflow/connection" + user id + name (and the
+// version byte), so a blob moved to another row or another connection
+// does not open. A pending OAuth authorization's payload (it carries the
+// client secret) is sealed the same way, bound to its state. The store
+// holds only a SHA-256 of the OAuth state. Secrets are never returned
+// (Connection has no field for them) nor logged: logs carry the
+// connection name and user id only, and the secrets type formats itself
+// as "[secrets redacted]".
+//
+// # Environments
+//
+// "production" and "sandbox" are Lever's (API root, authorize and token
+// URLs and audience as in the project's Lever reference). "local" is the
+// built-in Lever sandbox, given by the caller with LocalEnvironment: its
+// root URL, its built-in OAuth app (so OAuth needs no client id or secret)
+// and its API key (so an API key connection needs none).
+//
+// # API keys and the account they reach
+//
+// CreateAPIKey checks the key with one authenticated call before storing
+// anything. Lever's v1 API has no "who am I" endpoint for API keys, so the
+// account is identified by its earliest-created Super Admin (GET
+// /users?accessRole=super admin&includeDeactivated=true; deactivated ones
+// count, so deactivating someone does not change the identity): that
+// user's id and email are Account.UserID/UserEmail/SuperAdminID, and the
+// email's domain is Account.Name. A key Lever rejects (401) is refused
+// with an *AuthError carrying Lever's reason; a key that may not read
+// users (403) is accepted with a warning and an unidentified account.
+//
+// # OAuth
+//
+// Authorize validates everything up front, stores a pending authorization
+// under a random 32-byte state (valid StateTTL, used once) and returns
+// Lever's authorize URL (client_id, redirect_uri, response_type=code,
+// state, audience, scope = the scopes + offline_access, prompt=consent).
+// Callback takes the state (ErrBadState when missing, unknown, expired or
+// reused: the CSRF check), turns an error parameter into an *AuthError
+// with the steps that fix the known cases ("has not logged into Lever
+// recently", access_denied), exchanges the code (form POST with the client
+// credentials in the body), and stores the tokens sealed with
+// refresh_expires_at = now + 365 days (Lever's documented lifetime; the
+// 90 days without use are tracked as refresh_idle_expires_at). The account
+// and user come from the access token's JWT claims
+// https://oauth.lever.co/accountId and .../userId. The JWT's signature is
+// not checked: the token came straight from Lever's token endpoint over
+// TLS in answer to our own request, and is only read, never used to
+// authenticate anyone. When the token may read users, the account's
+// earliest Super Admin is recorded too, so OAuth and API key connections
+// to one account compare equal.
+//
+// Reusing a name is refused with ErrNameTaken unless Replace is set (or
+// the connection is needs_reauth: reconnecting it needs no Replace, and
+// reuses its app and scopes when none are given). Replacing credentials
+// with ones that reach another Lever account (or an account that cannot be
+// compared) is refused with ErrDifferentAccount, naming both accounts,
+// unless ConfirmAccountChange is set. Nothing is written on failure.
+//
+// # Refresh
+//
+// An OAuth client's token source returns the access token and refreshes it
+// RefreshBefore (5 min) its expiry. One refresh at a time runs per
+// connection in a process (singleflight; 100 concurrent callers make one
+// token request); across processes the store's revision check decides:
+// the rotated refresh token is persisted before the new access token is
+// used, and a process that loses the race (or whose refresh token Lever
+// refuses because another process just rotated it) reloads the connection
+// and uses the other process's token. invalid_grant (and any other 4xx
+// OAuth error), or a refresh token past its stored expiry, turns the
+// connection needs_reauth with the message
+//
+//	connection "acme" needs to be reconnected: <reason>. Reconnect it in
+//	the editor's Connections page or with GET
+//	/api/v1/connections/lever/authorize?name=acme
+//
+// which Client and the token source then return wrapped as
+// ErrNeedsReauth. That error is also a permanent steps.Error, so a Lever
+// step fails at once instead of spending its retries on an account that
+// only a person can reconnect. Network errors, 429 and 5xx from the token endpoint are
+// returned as retryable errors and leave the connection connected.
+//
+// A connected OAuth connection whose authorization ends within 14 days
+// carries a warning in its view; CheckExpiry lists them and logs one
+// warning each (name and date only).
+//
+// # Errors
+//
+// ErrInvalid (which field and why), ErrNameTaken, ErrDifferentAccount,
+// ErrNotFound, ErrBadState and ErrNeedsReauth are sentinels wrapped with
+// context; *AuthError{Code, Description, Fix} is a Lever authorization
+// failure.
+package connections
