@@ -57,8 +57,8 @@ test-workflows: build ## Validate and test the example workflows with the CLI
 	$(BIN) test -v examples/*.test.json
 
 .PHONY: bench
-bench: ## Benchmarks of the hot paths (render, engine, store)
-	$(GO) test -run '^$$' -bench . -benchmem ./templating/ ./engine/ ./engine/store/gormstore/
+bench: ## Benchmarks of the hot paths (render, engine, store, Lever client, connections)
+	$(GO) test -run '^$$' -bench . -benchmem ./templating/ ./engine/ ./engine/store/gormstore/ ./steps/lever/client/ ./connections/
 
 .PHONY: cover
 cover: ## Test coverage per package

@@ -22,6 +22,8 @@ func cmdSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	apiKey := fs.String("api-key", "", "the API key to accept (default a new random key, printed)")
 	seed := fs.Int64("seed", 1, "the seed of the demo data")
 	noLimit := fs.Bool("no-rate-limit", false, "turn off Lever's 10 requests/s limit")
+	accessTTL := fs.Duration("access-token-ttl", time.Hour, "the lifetime of OAuth access tokens")
+	refreshTTL := fs.Duration("refresh-token-ttl", 365*24*time.Hour, "the lifetime of OAuth refresh tokens")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: leverflow sandbox [--addr HOST:PORT] [--api-key KEY]\n\nServes an in-memory Lever v1 API with demo data (opportunities, postings, users, webhooks).")
 		fs.PrintDefaults()
@@ -29,7 +31,11 @@ func cmdSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return flagErr(err)
 	}
-	opts := sandbox.Options{Seed: *seed, DisableRateLimit: *noLimit}
+	if *accessTTL <= 0 || *refreshTTL <= 0 {
+		fmt.Fprintln(stderr, "sandbox: --access-token-ttl and --refresh-token-ttl must be positive durations such as 1h or 30s")
+		return errExit{2}
+	}
+	opts := sandbox.Options{Seed: *seed, DisableRateLimit: *noLimit, AccessTokenTTL: *accessTTL, RefreshTokenTTL: *refreshTTL}
 	if *apiKey != "" {
 		opts.APIKeys = []string{*apiKey}
 	}
@@ -40,8 +46,12 @@ func cmdSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("sandbox: listening on %s: %w", *addr, err)
 	}
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
-	root := "http://" + ln.Addr().String() + "/v1"
-	fmt.Fprintf(stdout, "Lever sandbox listening\n  API root: %s\n  API key:  %s\n  try:      curl -u %s: %s/opportunities?limit=2\n", root, sb.APIKey(), sb.APIKey(), root)
+	base := "http://" + ln.Addr().String()
+	root := base + "/v1"
+	app := sb.OAuthClient()
+	fmt.Fprintf(stdout, "Lever sandbox listening (account %s)\n  API root:        %s\n  API key:         %s\n  try:             curl -u %s: %s/opportunities?limit=2\n", sb.AccountName(), root, sb.APIKey(), sb.APIKey(), root)
+	fmt.Fprintf(stdout, "  OAuth authorize: %s/oauth/authorize\n  OAuth token:     %s/oauth/token\n  audience:        %s\n  built-in app:    client_id %s, client_secret %s (redirects to any http://127.0.0.1 or http://localhost URL)\n",
+		base, base, sb.Audience(base), app.ID, app.Secret)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
