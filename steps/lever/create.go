@@ -3,6 +3,7 @@ package lever
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -221,9 +222,25 @@ func (f *family) createOpportunitySpec() steps.Spec {
 			if in.ContactID != "" {
 				lq.Set("contact_id", in.ContactID)
 			}
-			return findInList(ctx, c, "/opportunities", lq, func(m map[string]any) bool {
-				return msOf(m["createdAt"]) >= since && (in.Name == "" || sameText(m["name"], in.Name))
-			})
+			// An email or a contact already narrows the search to one
+			// person; Lever then keeps the stored contact's name, which may
+			// differ from the input's, so the name is compared only when
+			// nothing else narrows.
+			narrowed := len(in.Emails) > 0 || in.ContactID != ""
+			match := func(m map[string]any) bool {
+				return msOf(m["createdAt"]) >= since && (narrowed || in.Name == "" || sameText(m["name"], in.Name))
+			}
+			// An opportunity on a confidential posting is listed only with
+			// confidentiality=all, which a key without confidential access
+			// is refused (403): then look among the others.
+			lq.Set("confidentiality", "all")
+			m, err := findInList(ctx, c, "/opportunities", lq, match)
+			if errors.Is(err, client.ErrForbidden) {
+				lq.Del("confidentiality")
+				lq.Del("offset")
+				return findInList(ctx, c, "/opportunities", lq, match)
+			}
+			return m, err
 		}
 		return creator{path: "/opportunities", query: q, body: body, find: find}.run(ctx, c, req)
 	})

@@ -129,6 +129,63 @@ func TestCreateNeverDuplicates(t *testing.T) {
 	}
 }
 
+// TestCreateOpportunityKnownEmailNeverDuplicates: for an email Lever
+// already knows, Lever files the opportunity under the stored contact and
+// keeps that contact's name, not the input's. The next attempt must still
+// find the first attempt's opportunity.
+func TestCreateOpportunityKnownEmailNeverDuplicates(t *testing.T) {
+	t.Parallel()
+	wrap, hits := failAfterWrite(isPost("/v1/opportunities"), 1)
+	e := setup(t, wrap, -1)
+	known := e.sb.Opportunities()[0]
+	contact, _ := e.sb.Contact(known.Contact)
+	perContact := func() int {
+		n := 0
+		for _, o := range e.sb.Opportunities() {
+			if o.Contact == known.Contact {
+				n++
+			}
+		}
+		return n
+	}
+	before := perContact()
+	input := map[string]any{"perform_as": sandbox.UserPriya, "name": "A Different Spelling", "emails": []any{contact.Emails[0]}}
+	if _, err := e.run(t, "lever.create_opportunity", 1, input); err == nil || steps.IsPermanent(err) {
+		t.Fatalf("attempt 1: err = %v, want a retryable error", err)
+	}
+	out, err := e.run(t, "lever.create_opportunity", 2, input)
+	if err != nil {
+		t.Fatalf("attempt 2: %v", err)
+	}
+	if got := perContact(); got != before+1 || hits.Load() != 1 {
+		t.Errorf("the contact has %d opportunities (was %d) after %d POSTs; want exactly one more from one POST", got, before, hits.Load())
+	}
+	if m := out.(map[string]any); m["contact"] != known.Contact {
+		t.Errorf("output %v is not the opportunity the first attempt made", m)
+	}
+}
+
+// TestRequestPostIsNotRepeated: a lever.request POST answered 502 after it
+// wrote fails permanently (the engine will not run it again), saying why;
+// a GET answered 502 stays retryable.
+func TestRequestPostIsNotRepeated(t *testing.T) {
+	t.Parallel()
+	wrap, hits := failAfterWrite(func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/addTags") || r.URL.Path == "/v1/stages" }, 2)
+	e := setup(t, wrap, -1)
+	opp := e.sb.Opportunities()[0]
+	_, err := e.run(t, "lever.request", 1, map[string]any{"method": "POST", "path": "/opportunities/" + opp.ID + "/addTags", "body": map[string]any{"tags": []any{"once"}}})
+	if err == nil || !steps.IsPermanent(err) || !strings.Contains(err.Error(), "was not repeated because it may already have written") {
+		t.Fatalf("POST after a 502: err = %v, want a permanent error saying it was not repeated", err)
+	}
+	_, err = e.run(t, "lever.request", 1, map[string]any{"path": "/stages"})
+	if err == nil || steps.IsPermanent(err) {
+		t.Fatalf("GET after a 502: err = %v, want a retryable error", err)
+	}
+	if hits.Load() != 2 {
+		t.Errorf("%d requests reached the sandbox, want 2", hits.Load())
+	}
+}
+
 func countOpps(sb *sandbox.Sandbox, name string) int {
 	n := 0
 	for _, o := range sb.Opportunities() {

@@ -3,12 +3,15 @@ package lever
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
 
 	"github.com/leverflow/leverflow/steps"
+	"github.com/leverflow/leverflow/steps/lever/client"
 )
 
 var requestMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -152,10 +155,23 @@ func (f *family) requestSpec() steps.Spec {
 		}
 		status, raw, err := c.Raw(ctx, in.Method, in.Path, q, in.Body)
 		if err != nil {
-			return requestOutput{}, leverError(err)
+			return requestOutput{}, requestError(in.Method, in.Path, leverError(err))
 		}
 		return answer(in.Method, in.Path, status, raw)
 	})
+}
+
+// requestError keeps lever.request from repeating a POST: Lever has no
+// idempotency keys, and after a 5xx or a lost connection the first POST may
+// have written (a note, an interview), so another attempt could write it
+// twice. Such a failure is permanent and says so; a 429, which never
+// writes, stays retryable.
+func requestError(method, path string, err error) error {
+	if method != http.MethodPost || steps.IsPermanent(err) || errors.Is(err, client.ErrRateLimited) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return steps.Permanentf("%w; POST %s was not repeated because it may already have written (Lever has no idempotency keys): check Lever before running it again", err, path)
 }
 
 // answer reads Lever's answer to lever.request: the envelope's data,
