@@ -170,7 +170,9 @@ func TestCreateOpportunityKnownEmailNeverDuplicates(t *testing.T) {
 // a GET answered 502 stays retryable.
 func TestRequestPostIsNotRepeated(t *testing.T) {
 	t.Parallel()
-	wrap, hits := failAfterWrite(func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/addTags") || r.URL.Path == "/v1/stages" }, 2)
+	wrap, hits := failAfterWrite(func(r *http.Request) bool {
+		return strings.HasSuffix(r.URL.Path, "/addTags") || r.URL.Path == "/v1/stages"
+	}, 2)
 	e := setup(t, wrap, -1)
 	opp := e.sb.Opportunities()[0]
 	_, err := e.run(t, "lever.request", 1, map[string]any{"method": "POST", "path": "/opportunities/" + opp.ID + "/addTags", "body": map[string]any{"tags": []any{"once"}}})
