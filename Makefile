@@ -50,6 +50,9 @@ test-fuzz: ## Run each fuzz target for FUZZTIME executions (default 60000x, a fe
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeInput$$' -fuzztime $(FUZZTIME) ./steps/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeScalars$$' -fuzztime $(FUZZTIME) ./steps/lever/client/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRetryAfter$$' -fuzztime $(FUZZTIME) ./steps/lever/client/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseKey$$' -fuzztime $(FUZZTIME) ./connections/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadClaims$$' -fuzztime $(FUZZTIME) ./connections/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseLeverWebhook$$' -fuzztime $(FUZZTIME) ./triggers/
 
 .PHONY: test-workflows
 test-workflows: build ## Validate and test the example workflows with the CLI
