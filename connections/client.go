@@ -1,10 +1,15 @@
 package connections
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -45,7 +50,9 @@ func (m *Manager) Client(ctx context.Context, userID, name string) (*client.Clie
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", name, err)
 	}
-	cfg := client.Config{BaseURL: env.APIURL, HTTPClient: m.hc}
+	hc := *m.hc // the same client, with the 401 handling in front of its transport
+	hc.Transport = &authTransport{m: m, k: k, credentialID: pd.CredentialID, auth: c.Auth, base: cmp.Or[http.RoundTripper](m.hc.Transport, http.DefaultTransport)}
+	cfg := client.Config{BaseURL: env.APIURL, HTTPClient: &hc}
 	switch c.Auth {
 	case AuthAPIKey:
 		sec, err := m.openSecrets(c)
@@ -117,36 +124,87 @@ func (m *Manager) usable(c *store.Connection, sec secrets, rejected string) bool
 		m.now().Before(c.AccessExpiresAt.Add(-m.refreshBefore))
 }
 
-// refresh runs inside the connection's single flight.
+// Refresh claims. claimTTL is how long a claim holds other processes off
+// (a refresh runs at most refreshTimeout); claimPoll is how often a
+// process waiting for another's refresh reads the connection again.
+const (
+	claimTTL  = refreshTimeout
+	claimPoll = 100 * time.Millisecond
+)
+
+// refresh runs inside the connection's single flight. Across processes a
+// claim recorded in the connection (conditional on the revision read)
+// decides who refreshes: the others wait for its tokens, polling the
+// store until the claim ends, and take over only after it expired. So
+// one refresh token is sent once, and a process never declares needs_reauth
+// because another one rotated the token away.
 func (m *Manager) refresh(ctx context.Context, k connKey, rejected string) (string, error) {
-	c, err := m.load(ctx, k.userID, k.name)
-	if err != nil {
-		return "", err
+	waited := false
+	for {
+		c, err := m.load(ctx, k.userID, k.name)
+		if err != nil {
+			return "", err
+		}
+		if c.Status == StatusNeedsReauth {
+			return "", &reauthError{msg: c.StatusMessage}
+		}
+		if c.Auth != AuthOAuth {
+			return "", fmt.Errorf("connection %q uses %s, not OAuth: it has no access token", k.name, c.Auth)
+		}
+		sec, err := m.openSecrets(c)
+		if err != nil {
+			return "", err
+		}
+		if m.usable(c, sec, rejected) { // another flight or process refreshed it
+			if waited {
+				m.log.Info("using the Lever access token another process refreshed", "connection", k.name, "user_id", k.userID)
+			}
+			m.remember(k, c, sec)
+			return sec.AccessToken, nil
+		}
+		now := m.now()
+		if until := c.RefreshClaimUntil; until != nil && now.Before(*until) && c.RefreshClaimOwner != m.owner {
+			if !waited {
+				m.log.Debug("waiting for another process to refresh the Lever access token", "connection", k.name, "user_id", k.userID)
+			}
+			waited = true
+			if err := m.sleep(ctx, min(claimPoll, until.Sub(now))); err != nil {
+				return "", fmt.Errorf("waiting for another process to refresh the access token of connection %q (retryable): %w", k.name, err)
+			}
+			continue
+		}
+		pd := readPublic(c)
+		if end, ok := authorizationEnd(c, pd); ok && !now.Before(end) {
+			return "", m.markNeedsReauth(ctx, c, "the Lever authorization expired on "+end.UTC().Format(time.DateOnly))
+		}
+		if sec.RefreshToken == "" {
+			return "", m.markNeedsReauth(ctx, c, "the access token expired and Lever issued no refresh token (offline_access was not granted)")
+		}
+		if c.RefreshClaimUntil != nil && c.RefreshClaimOwner != m.owner {
+			m.log.Warn("taking over an expired Lever token refresh claim", "connection", k.name, "user_id", k.userID)
+		}
+		until := now.Add(claimTTL)
+		c.RefreshClaimUntil, c.RefreshClaimOwner = &until, m.owner
+		switch err := m.store.UpdateConnection(ctx, c); {
+		case errors.Is(err, store.ErrConflict):
+			continue // changed meanwhile (claimed, refreshed, reconnected): read it again
+		case errors.Is(err, store.ErrNotFound):
+			return "", fmt.Errorf("%w: no connection named %q (it was deleted)", ErrNotFound, k.name)
+		case err != nil:
+			return "", fmt.Errorf("claiming the token refresh of connection %q: %w", k.name, err)
+		}
+		return m.refreshClaimed(ctx, k, c, sec, rejected)
 	}
-	if c.Status == StatusNeedsReauth {
-		return "", &reauthError{msg: c.StatusMessage}
-	}
-	if c.Auth != AuthOAuth {
-		return "", fmt.Errorf("connection %q uses %s, not OAuth: it has no access token", k.name, c.Auth)
-	}
-	sec, err := m.openSecrets(c)
-	if err != nil {
-		return "", err
-	}
-	if m.usable(c, sec, rejected) { // another flight or process refreshed it
-		m.remember(k, c, sec)
-		return sec.AccessToken, nil
-	}
-	now := m.now()
+}
+
+// refreshClaimed refreshes the tokens of c, which this process has just
+// claimed (c is at the claim's revision), saves them and clears the
+// claim.
+func (m *Manager) refreshClaimed(ctx context.Context, k connKey, c *store.Connection, sec secrets, rejected string) (string, error) {
 	pd := readPublic(c)
-	if end, ok := authorizationEnd(c, pd); ok && !now.Before(end) {
-		return "", m.markNeedsReauth(ctx, c, "the Lever authorization expired on "+end.UTC().Format(time.DateOnly))
-	}
-	if sec.RefreshToken == "" {
-		return "", m.markNeedsReauth(ctx, c, "the access token expired and Lever issued no refresh token (offline_access was not granted)")
-	}
 	env, err := m.environment(c.Environment)
 	if err != nil {
+		m.release(ctx, c)
 		return "", fmt.Errorf("connection %q: %w", k.name, err)
 	}
 	clientSecret := sec.ClientSecret
@@ -154,11 +212,13 @@ func (m *Manager) refresh(ctx context.Context, k connKey, rejected string) (stri
 		clientSecret = env.ClientSecret
 	}
 	conf := m.oauthConfig(env, pd.ClientID, clientSecret, "")
+	now := m.now()
 	tok, err := conf.TokenSource(m.oauthContext(ctx), &oauth2.Token{RefreshToken: sec.RefreshToken}).Token()
 	if err != nil {
 		if aerr := tokenAuthError(err, env); aerr != nil {
-			// With rotation, a refresh token another process just used is
-			// refused: if the store moved on, use that process's token.
+			// A process that took over this claim after it expired (or an
+			// older Leverflow that claims nothing) may have rotated the
+			// token away: if the store moved on, use its token.
 			if tok, ok := m.storedByOther(ctx, c, rejected); ok {
 				return tok, nil
 			}
@@ -166,13 +226,21 @@ func (m *Manager) refresh(ctx context.Context, k connKey, rejected string) (stri
 			if aerr.Description != "" {
 				reason += ": " + aerr.Description
 			}
-			return "", m.markNeedsReauth(ctx, c, reason)
+			merr := m.markNeedsReauth(ctx, c, reason)
+			if !errors.Is(merr, ErrNeedsReauth) {
+				if tok, ok := m.storedByOther(ctx, c, rejected); ok {
+					return tok, nil
+				}
+			}
+			return "", merr
 		}
 		// Network trouble or a 5xx: worth retrying, the authorization
 		// itself may be fine.
+		m.release(ctx, c)
 		return "", fmt.Errorf("refreshing the access token of connection %q (retryable): %w", k.name, err)
 	}
 	if tok.AccessToken == "" {
+		m.release(ctx, c)
 		return "", fmt.Errorf("refreshing the access token of connection %q (retryable): Lever's token response has no access_token", k.name)
 	}
 	sec.AccessToken = tok.AccessToken
@@ -181,31 +249,67 @@ func (m *Manager) refresh(ctx context.Context, k connKey, rejected string) (stri
 	}
 	sealed, err := m.sealSecrets(c.UserID, c.Name, sec)
 	if err != nil {
+		m.release(ctx, c)
 		return "", err
 	}
 	exp := tokenExpiry(tok, readClaims(tok.AccessToken), now)
 	idle := now.Add(RefreshIdleLifetime)
-	pd.RefreshIdleExpiresAt = &idle
-	writePublic(c, pd)
-	c.Secrets, c.AccessExpiresAt, c.UpdatedAt = sealed, &exp, now
 
 	// Persist the rotated refresh token before the new access token is
 	// used: losing it would strand the connection.
-	switch err := m.store.UpdateConnection(ctx, c); {
-	case errors.Is(err, store.ErrConflict):
-		// Another process refreshed (or changed) the connection first:
-		// use what it stored.
-		if tok, ok := m.storedByOther(ctx, c, rejected); ok {
-			return tok, nil
+	for attempt := 0; ; attempt++ {
+		fpd := readPublic(c)
+		fpd.RefreshIdleExpiresAt = &idle
+		if c.Status != StatusConnected {
+			fpd.Fix = nil
+			c.Status, c.StatusMessage = StatusConnected, ""
 		}
-		return "", fmt.Errorf("refreshing the access token of connection %q (retryable): the connection changed meanwhile and holds no usable token", k.name)
-	case err != nil:
-		m.log.Error("could not save a refreshed Lever token; the connection may need reconnecting", "connection", k.name, "user_id", k.userID, "error", err)
-		return "", fmt.Errorf("saving the refreshed token of connection %q: %w", k.name, err)
+		writePublic(c, fpd)
+		c.Secrets, c.AccessExpiresAt, c.UpdatedAt = sealed, &exp, now
+		if c.RefreshClaimOwner == m.owner {
+			c.RefreshClaimUntil, c.RefreshClaimOwner = nil, ""
+		}
+		err := m.store.UpdateConnection(ctx, c)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt >= 3 {
+			m.log.Error("could not save a refreshed Lever token; the connection may need reconnecting", "connection", k.name, "user_id", k.userID, "error", err)
+			return "", fmt.Errorf("saving the refreshed token of connection %q: %w", k.name, err)
+		}
+		// Changed while this process held the claim: the claim expired
+		// and another process took over, or a process marked it
+		// needs_reauth after Lever refused the refresh token this one had
+		// just rotated. Unless its credentials were replaced, the tokens
+		// Lever just issued are the newest (with rotation, only this
+		// process holds the valid refresh token): write them over it.
+		fresh, gerr := m.store.GetConnection(ctx, c.UserID, c.Name)
+		if gerr != nil {
+			return "", fmt.Errorf("saving the refreshed token of connection %q: %w", k.name, gerr)
+		}
+		if fresh.Auth != AuthOAuth || readPublic(fresh).CredentialID != pd.CredentialID {
+			if tok, ok := m.storedByOther(ctx, c, rejected); ok {
+				return tok, nil
+			}
+			return "", fmt.Errorf("refreshing the access token of connection %q (retryable): its credentials were replaced meanwhile", k.name)
+		}
+		c = fresh
 	}
 	m.log.Info("Lever access token refreshed", "connection", k.name, "user_id", k.userID)
 	m.remember(k, c, sec)
 	return sec.AccessToken, nil
+}
+
+// release clears this process's refresh claim on c after a refresh that
+// changed nothing, so others need not wait for it to expire.
+func (m *Manager) release(ctx context.Context, c *store.Connection) {
+	if c.RefreshClaimOwner != m.owner {
+		return
+	}
+	c.RefreshClaimUntil, c.RefreshClaimOwner = nil, ""
+	if err := m.store.UpdateConnection(ctx, c); err != nil && !errors.Is(err, store.ErrConflict) {
+		m.log.Warn("could not release a Lever token refresh claim; it expires by itself", "connection", c.Name, "user_id", c.UserID, "error", err)
+	}
 }
 
 func (m *Manager) remember(k connKey, c *store.Connection, sec secrets) {
@@ -262,6 +366,11 @@ func (m *Manager) markNeedsReauth(ctx context.Context, c *store.Connection, reas
 	pd.Fix = reauthFix(c)
 	writePublic(c, pd)
 	c.Status, c.StatusMessage, c.UpdatedAt = StatusNeedsReauth, msg, m.now()
+	if c.RefreshClaimOwner == m.owner {
+		c.RefreshClaimUntil, c.RefreshClaimOwner = nil, ""
+	}
+	// Conditional on the revision read: a mark never overwrites tokens
+	// another process saved meanwhile.
 	switch err := m.store.UpdateConnection(ctx, c); {
 	case errors.Is(err, store.ErrConflict):
 		// Changed meanwhile (reconnected, refreshed elsewhere, or already
@@ -287,36 +396,24 @@ type TestResult struct {
 
 // Test makes one cheap authenticated call (the users list, limit 1) and
 // reports the account reached. An OAuth connection answered 401 gets one
-// forced refresh and retry; a 401 after that (or a key Lever rejects)
-// turns it needs_reauth. A successful test marks the connection
+// forced refresh and resend (by the client's transport); a 401 after that
+// (or a key Lever rejects) turns it needs_reauth. A successful test marks the connection
 // connected.
 func (m *Manager) Test(ctx context.Context, userID, name string) (*TestResult, error) {
 	cl, err := m.Client(ctx, userID, name)
 	if err != nil {
 		return nil, err
 	}
-	k := connKey{userID, name}
 	start := time.Now()
+	// A 401 is handled by the client's transport: one forced refresh and
+	// resend for OAuth, then needs_reauth.
 	_, err = client.FetchPage[client.User](ctx, cl, "/users", url.Values{"limit": {"1"}})
+	if re := (*reauthError)(nil); errors.As(err, &re) {
+		return nil, re // the needs_reauth message, without the request's
+	}
 	c, lerr := m.load(ctx, userID, name)
 	if lerr != nil {
 		return nil, lerr
-	}
-	if errors.Is(err, client.ErrUnauthorized) && c.Auth == AuthOAuth {
-		m.mu.Lock()
-		var rejected string
-		if t := m.tokens[k]; t != nil {
-			rejected = t.access
-		}
-		m.mu.Unlock()
-		if _, rerr := m.accessToken(ctx, k, "", rejected); rerr != nil {
-			return nil, rerr
-		}
-		start = time.Now()
-		_, err = client.FetchPage[client.User](ctx, cl, "/users", url.Values{"limit": {"1"}})
-		if c, lerr = m.load(ctx, userID, name); lerr != nil {
-			return nil, lerr
-		}
 	}
 	latency := time.Since(start)
 	if errors.Is(err, client.ErrUnauthorized) {
@@ -341,4 +438,130 @@ func (m *Manager) Test(ctx context.Context, userID, name string) (*TestResult, e
 	}
 	v := m.view(c)
 	return &TestResult{Connection: v, Account: v.Account, Latency: latency}, nil
+}
+
+// authTransport is the transport of the clients Client builds. On a 401
+// to an OAuth request it forces one refresh (through the connection's
+// single flight and refresh claim) and resends the request once with the
+// new token; when the refresh fails for good or the resent request is
+// still refused, or when Lever refuses an API key, it marks the connection
+// needs_reauth and fails the request with that error (a permanent step
+// error that also matches client.ErrUnauthorized).
+type authTransport struct {
+	m            *Manager
+	k            connKey
+	credentialID string
+	auth         string
+	base         http.RoundTripper
+}
+
+// Why a connection turns needs_reauth on a 401.
+const (
+	reasonKeyRefused   = "Lever refused the API key (401): it was revoked or rotated in Lever; create a new key under Settings > Integrations and API > API Credentials and update the connection with it"
+	reasonOAuthRefused = "Lever refused the connection's authorization (401) even with a freshly refreshed access token; the app may have been revoked in Lever under " + authorizedAppsPath
+)
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	ctx := req.Context()
+	if t.auth != AuthOAuth {
+		return nil, t.m.refused(ctx, t.k, t.credentialID, unauthorized(req, resp), reasonKeyRefused)
+	}
+	sent, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	if !ok || sent == "" {
+		return resp, nil
+	}
+	t.m.dropToken(t.k, sent)
+	// Refreshes unless the stored token already differs from the one sent
+	// (another request or process replaced it).
+	tok, rerr := t.m.accessToken(ctx, t.k, t.credentialID, sent)
+	if rerr != nil {
+		apiErr := unauthorized(req, resp)
+		if errors.Is(rerr, ErrNeedsReauth) {
+			return nil, &unauthorizedError{reauth: rerr, api: apiErr}
+		}
+		return nil, fmt.Errorf("Lever answered 401 and refreshing the access token failed: %w", rerr)
+	}
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return resp, nil // cannot be sent again; the next request uses the new token
+	}
+	drain(resp)
+	again := req.Clone(ctx)
+	if req.GetBody != nil {
+		if again.Body, err = req.GetBody(); err != nil {
+			return nil, fmt.Errorf("resending after a token refresh: %w", err)
+		}
+	}
+	again.Header.Set("Authorization", "Bearer "+tok)
+	resp, err = t.base.RoundTrip(again)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	return nil, t.m.refused(ctx, t.k, t.credentialID, unauthorized(again, resp), reasonOAuthRefused)
+}
+
+// dropToken forgets the cached access token when it is the one Lever just
+// refused.
+func (m *Manager) dropToken(k connKey, access string) {
+	m.mu.Lock()
+	if t := m.tokens[k]; t != nil && t.access == access {
+		delete(m.tokens, k)
+	}
+	m.mu.Unlock()
+}
+
+// refused marks the connection needs_reauth after Lever answered apiErr
+// (a 401) to its credentials, unless they were replaced meanwhile.
+func (m *Manager) refused(ctx context.Context, k connKey, credentialID string, apiErr *client.APIError, reason string) error {
+	c, err := m.load(ctx, k.userID, k.name)
+	if err != nil {
+		return errors.Join(apiErr, err)
+	}
+	if readPublic(c).CredentialID != credentialID {
+		return apiErr // replaced meanwhile: the next client uses the new credentials
+	}
+	if c.Status == StatusNeedsReauth {
+		return &unauthorizedError{reauth: &reauthError{msg: c.StatusMessage}, api: apiErr}
+	}
+	return &unauthorizedError{reauth: m.markNeedsReauth(ctx, c, reason), api: apiErr}
+}
+
+// unauthorizedError is a 401 that turned the connection needs_reauth: it
+// reads as the needs_reauth message and matches both ErrNeedsReauth (a
+// permanent step error) and Lever's 401 (*client.APIError, which the
+// client does not retry).
+type unauthorizedError struct {
+	reauth error
+	api    *client.APIError
+}
+
+func (e *unauthorizedError) Error() string   { return e.reauth.Error() }
+func (e *unauthorizedError) Unwrap() []error { return []error{e.reauth, e.api} }
+
+// unauthorized reads (and closes) a 401 response into Lever's error.
+func unauthorized(req *http.Request, resp *http.Response) *client.APIError {
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	e := &client.APIError{Status: resp.StatusCode, Method: req.Method, Path: req.URL.Path}
+	var body struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(raw, &body) == nil {
+		e.Code, e.Message = body.Code, body.Message
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(resp.StatusCode)
+	}
+	return e
+}
+
+// drain reads what is left of a response body (so its connection can be
+// reused) and closes it.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
 }

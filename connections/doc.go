@@ -56,8 +56,18 @@
 // under a random 32-byte state (valid StateTTL, used once) and returns
 // Lever's authorize URL (client_id, redirect_uri, response_type=code,
 // state, audience, scope = the scopes + offline_access, prompt=consent).
-// Callback takes the state (ErrBadState when missing, unknown, expired or
-// reused: the CSRF check), turns an error parameter into an *AuthError
+// Authorize also takes a Binding, an opaque random value the caller ties
+// to the browser that starts the flow (the HTTP API sets it as an
+// HttpOnly, SameSite=Lax cookie); only its SHA-256 is kept, in the sealed
+// payload. Callback takes a CallbackRequest (the query, the binding read
+// back from the browser, the authenticated user id) and checks the state
+// (ErrBadState when missing, unknown, expired or reused) and that the
+// callback comes from the browser and user that started the flow
+// (ErrBadState: "started in another browser or session"; the hashes are
+// compared in constant time): the login-CSRF check. An authorization
+// started without a binding finishes only without one; the HTTP API must
+// always bind, only the CLI (which finishes the flow itself) may not.
+// Callback turns an error parameter into an *AuthError
 // with the steps that fix the known cases ("has not logged into Lever
 // recently", access_denied), exchanges the code (form POST with the client
 // credentials in the body), and stores the tokens sealed with
@@ -83,11 +93,19 @@
 // An OAuth client's token source returns the access token and refreshes it
 // RefreshBefore (5 min) its expiry. One refresh at a time runs per
 // connection in a process (singleflight; 100 concurrent callers make one
-// token request); across processes the store's revision check decides:
-// the rotated refresh token is persisted before the new access token is
-// used, and a process that loses the race (or whose refresh token Lever
-// refuses because another process just rotated it) reloads the connection
-// and uses the other process's token. invalid_grant (and any other 4xx
+// token request). Across processes a claim decides: before calling Lever,
+// a process records "refreshing until now+30 s by <process id>" in the
+// connection (store.Connection.RefreshClaimUntil/Owner) with an update
+// conditional on the revision it read, then saves the new tokens and
+// clears the claim in one write. A process that finds someone else's live
+// claim sends nothing: it polls the store (Config.Now/Sleep) for the new
+// tokens until the claim ends, and takes over only after it expired. The
+// rotated refresh token is persisted before the new access token is used.
+// A needs_reauth mark is conditional on the revision read, so it never
+// overwrites tokens a claimant saved; and a claimant whose save finds the
+// connection changed (its claim expired and a taker-over was refused the
+// token it had rotated) writes its fresh tokens over it unless the
+// credentials were replaced. invalid_grant (and any other 4xx
 // OAuth error), or a refresh token past its stored expiry, turns the
 // connection needs_reauth with the message
 //
@@ -96,14 +114,27 @@
 //	/api/v1/connections/lever/authorize?name=acme
 //
 // which Client and the token source then return wrapped as
-// ErrNeedsReauth. That error is also a permanent steps.Error, so a Lever
+// ErrNeedsReauth.
+//
+// A 401 from Lever during a call goes through the transport of the client
+// Client builds: for OAuth, when the refused request carried the token
+// still stored, one refresh is forced (through the same single flight and
+// claim) and the request is resent once with the new token (a request
+// whose body cannot be re-read, without GetBody, is not resent); if the
+// refresh fails for good, or the resent request is still refused, the
+// connection turns needs_reauth ("Lever refused the connection's
+// authorization", with how to reconnect). An API key Lever refuses turns
+// it needs_reauth at once, saying the key was revoked or rotated and where
+// in Lever to create a new one. The call then fails with the needs_reauth
+// error, which also matches client.ErrUnauthorized. That error is also a permanent steps.Error, so a Lever
 // step fails at once instead of spending its retries on an account that
 // only a person can reconnect. Network errors, 429 and 5xx from the token endpoint are
 // returned as retryable errors and leave the connection connected.
 //
 // A connected OAuth connection whose authorization ends within 14 days
-// carries a warning in its view; CheckExpiry lists them and logs one
-// warning each (name and date only).
+// carries a warning in its view; CheckExpiry lists them for every user
+// (store.ListAllConnections) and logs one warning each (name, user id and
+// date only).
 //
 // # Errors
 //

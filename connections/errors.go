@@ -23,7 +23,8 @@ var (
 	// ErrNotFound: no such connection.
 	ErrNotFound = errors.New("connection not found")
 	// ErrBadState: the OAuth callback's state is missing, unknown, expired
-	// or already used (the CSRF check failed).
+	// or already used, or the callback came from another browser or user
+	// than the one that started the authorization (the CSRF check failed).
 	ErrBadState = errors.New("invalid OAuth state")
 	// ErrNeedsReauth: the connection's authorization is gone (refresh
 	// token expired or revoked, API key rejected) and a person must

@@ -252,7 +252,7 @@ func (f *fixture) connectOAuth(req AuthorizeRequest) *Connection {
 	if err != nil {
 		f.t.Fatalf("Authorize: %v", err)
 	}
-	c, err := f.m.Callback(f.t.Context(), f.consent(u, "accept"))
+	c, err := f.m.Callback(f.t.Context(), CallbackRequest{Query: f.consent(u, "accept")})
 	if err != nil {
 		f.t.Fatalf("Callback: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -141,6 +142,13 @@ type Config struct {
 	// StateTTL is how long an authorization link stays valid (default 10
 	// min).
 	StateTTL time.Duration
+	// Sleep waits d or until ctx ends (then it returns ctx.Err()); it paces
+	// the wait for another process's token refresh (default a timer).
+	Sleep func(ctx context.Context, d time.Duration) error
+	// ProcessID names this process in the refresh claims it records
+	// (default host name, process id and a random suffix). Every process
+	// sharing a store needs its own.
+	ProcessID string
 }
 
 // Manager owns Lever connections. It is safe for concurrent use.
@@ -154,6 +162,8 @@ type Manager struct {
 	log           *slog.Logger
 	refreshBefore time.Duration
 	stateTTL      time.Duration
+	sleep         func(ctx context.Context, d time.Duration) error
+	owner         string
 
 	flights singleflight.Group
 
@@ -197,6 +207,8 @@ func New(cfg Config) (*Manager, error) {
 		log:           cfg.Logger,
 		refreshBefore: cfg.RefreshBefore,
 		stateTTL:      cfg.StateTTL,
+		sleep:         cfg.Sleep,
+		owner:         cfg.ProcessID,
 		clients:       map[connKey]*cachedClient{},
 		tokens:        map[connKey]*cachedToken{},
 		limiters:      map[string]*rate.Limiter{},
@@ -236,6 +248,13 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if m.stateTTL <= 0 {
 		m.stateTTL = DefaultStateTTL
+	}
+	if m.sleep == nil {
+		m.sleep = sleepTimer
+	}
+	if m.owner == "" {
+		host, _ := os.Hostname()
+		m.owner = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), randomToken(6))
 	}
 	return m, nil
 }
@@ -585,24 +604,12 @@ func (m *Manager) Delete(ctx context.Context, userID, name string) error {
 	return nil
 }
 
-// AllConnectionsLister is implemented by stores that can list every
-// user's connections; CheckExpiry uses it when the store has it and checks
-// the workspace's own connections otherwise.
-type AllConnectionsLister interface {
-	ListAllConnections(ctx context.Context) ([]*store.Connection, error)
-}
-
-// CheckExpiry returns the connected OAuth connections whose authorization
-// ends within ExpiryWarning and logs one warning for each (name and date
-// only). Run it daily.
+// CheckExpiry returns the connected OAuth connections of every user (the
+// workspace's included, ordered by user id then name) whose authorization
+// ends within ExpiryWarning, and logs one warning for each (name, user id
+// and date only). Run it daily.
 func (m *Manager) CheckExpiry(ctx context.Context) ([]Connection, error) {
-	var cs []*store.Connection
-	var err error
-	if all, ok := m.store.(AllConnectionsLister); ok {
-		cs, err = all.ListAllConnections(ctx)
-	} else {
-		cs, err = m.store.ListConnections(ctx, "")
-	}
+	cs, err := m.store.ListAllConnections(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("checking connection expiry: %w", err)
 	}
@@ -613,10 +620,22 @@ func (m *Manager) CheckExpiry(ctx context.Context) ([]Connection, error) {
 		if !ok || c.Status != StatusConnected || end.Sub(now) > ExpiryWarning {
 			continue
 		}
-		m.log.Warn("Lever authorization expires soon", "connection", c.Name, "expires_on", end.UTC().Format(time.DateOnly))
+		m.log.Warn("Lever authorization expires soon", "connection", c.Name, "user_id", c.UserID, "expires_on", end.UTC().Format(time.DateOnly))
 		out = append(out, m.view(c))
 	}
 	return out, nil
+}
+
+// sleepTimer is the default Config.Sleep.
+func sleepTimer(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // randomToken returns n random bytes as unpadded base64url.

@@ -3,6 +3,7 @@ package connections
 import (
 	"cmp"
 	"context"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -38,6 +39,27 @@ type AuthorizeRequest struct {
 	Scopes               []string
 	Replace              bool
 	ConfirmAccountChange bool
+	// Binding ties the authorization to the browser (or session) that
+	// starts it, against login CSRF: an opaque random value the caller
+	// also keeps on that browser (the HTTP API sets it as an HttpOnly,
+	// SameSite=Lax cookie) and hands back to Callback. Only its SHA-256 is
+	// kept, inside the sealed pending authorization. The HTTP API must
+	// always set it; only a caller that finishes the flow itself (the CLI)
+	// may leave it empty.
+	Binding string
+}
+
+// CallbackRequest is what Lever's redirect to the callback URL brought,
+// with what identifies the browser and user it arrived from.
+type CallbackRequest struct {
+	// Query is the callback URL's query (state, code or error).
+	Query url.Values
+	// Binding is the value the authorization was started with
+	// (AuthorizeRequest.Binding), read back from the browser's cookie.
+	Binding string
+	// UserID, when set, is the user the callback request is authenticated
+	// as; it must be the one who started the authorization.
+	UserID string
 }
 
 // DefaultLocalScopes are requested from the built-in sandbox app when a
@@ -65,6 +87,9 @@ type statePayload struct {
 	Replace      bool     `json:"replace,omitempty"`
 	Confirm      bool     `json:"confirm,omitempty"`
 	RedirectURI  string   `json:"redirect_uri"`
+	// BindingHash is the hex SHA-256 of AuthorizeRequest.Binding ("" when
+	// the authorization is not bound).
+	BindingHash string `json:"binding_hash,omitempty"`
 }
 
 // LogValue keeps the client secret out of logs.
@@ -100,6 +125,9 @@ func (m *Manager) Authorize(ctx context.Context, req AuthorizeRequest) (string, 
 		UserID: req.UserID, Name: req.Name, Environment: req.Environment,
 		ClientID: strings.TrimSpace(req.ClientID), ClientSecret: strings.TrimSpace(req.ClientSecret),
 		Replace: req.Replace || old != nil, Confirm: req.ConfirmAccountChange, RedirectURI: m.callbackURL,
+	}
+	if req.Binding != "" {
+		p.BindingHash = hashHex(req.Binding)
 	}
 	scopes := req.Scopes
 	reconnect := old != nil && old.Auth == AuthOAuth && old.Environment == req.Environment
@@ -185,9 +213,12 @@ func normalizeScopes(in []string) ([]string, error) {
 
 // Callback finishes an authorization from the query Lever redirected to
 // the callback URL with: it checks the state (once, before it expires),
-// turns an error parameter into an *AuthError, exchanges the code for
-// tokens and stores the connection.
-func (m *Manager) Callback(ctx context.Context, query url.Values) (*Connection, error) {
+// that the callback comes from the browser (req.Binding) and user
+// (req.UserID, when set) that started the authorization, turns an error
+// parameter into an *AuthError, exchanges the code for tokens and stores
+// the connection.
+func (m *Manager) Callback(ctx context.Context, req CallbackRequest) (*Connection, error) {
+	query := req.Query
 	state := query.Get("state")
 	if state == "" {
 		return nil, fmt.Errorf("%w: the callback has no state parameter; start connecting again", ErrBadState)
@@ -207,6 +238,10 @@ func (m *Manager) Callback(ctx context.Context, query url.Values) (*Connection, 
 	var p statePayload
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, fmt.Errorf("%w: decoding the pending authorization: %v", ErrBadState, err)
+	}
+	if !sameBinding(p.BindingHash, req.Binding) || (req.UserID != "" && req.UserID != p.UserID) {
+		m.log.Warn("Lever authorization callback from another browser or user refused", "connection", p.Name, "user_id", p.UserID)
+		return nil, fmt.Errorf("%w: the authorization was started in another browser or session; start connecting again", ErrBadState)
 	}
 	env, err := m.environment(p.Environment)
 	if err != nil {
@@ -291,6 +326,16 @@ func (m *Manager) Callback(ctx context.Context, query url.Values) (*Connection, 
 	log.Info("Lever connection authorized", "environment", p.Environment, "replaced", old != nil)
 	v := m.view(c)
 	return &v, nil
+}
+
+// sameBinding reports whether binding is the one whose hash the pending
+// authorization holds ("" for none), comparing the hashes in constant time.
+func sameBinding(wantHash, binding string) bool {
+	var got string
+	if binding != "" {
+		got = hashHex(binding)
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(wantHash)) == 1
 }
 
 // enrichAccount adds the user's email and the account's earliest Super

@@ -41,7 +41,7 @@ func TestOAuthFlowBuiltinApp(t *testing.T) {
 	}
 
 	cb := f.consent(authURL, "accept")
-	c, err := f.m.Callback(ctx, cb)
+	c, err := f.m.Callback(ctx, CallbackRequest{Query: cb})
 	if err != nil {
 		t.Fatalf("Callback: %v", err)
 	}
@@ -73,7 +73,7 @@ func TestOAuthFlowBuiltinApp(t *testing.T) {
 	}
 
 	// The state works once.
-	if _, err := f.m.Callback(ctx, cb); !errors.Is(err, ErrBadState) {
+	if _, err := f.m.Callback(ctx, CallbackRequest{Query: cb}); !errors.Is(err, ErrBadState) {
 		t.Errorf("replayed callback = %v, want ErrBadState", err)
 	}
 }
@@ -108,7 +108,7 @@ func TestOAuthCustomAppAndReconnect(t *testing.T) {
 	if got := parsed.Query().Get("scope"); got != "users:read:admin offline_access" {
 		t.Errorf("reconnect scope = %q", got)
 	}
-	again, err := f.m.Callback(ctx, f.consent(u, "accept"))
+	again, err := f.m.Callback(ctx, CallbackRequest{Query: f.consent(u, "accept")})
 	if err != nil {
 		t.Fatalf("reconnect Callback (same account, no confirmation needed): %v", err)
 	}
@@ -177,13 +177,13 @@ func TestCallbackBadState(t *testing.T) {
 		{"unknown state", url.Values{"code": {cb.Get("code")}, "state": {"forged"}}},
 	}
 	for _, tt := range tests {
-		if _, err := f.m.Callback(ctx, tt.query); !errors.Is(err, ErrBadState) {
+		if _, err := f.m.Callback(ctx, CallbackRequest{Query: tt.query}); !errors.Is(err, ErrBadState) {
 			t.Errorf("%s: Callback = %v, want ErrBadState", tt.name, err)
 		}
 	}
 	// Past StateTTL the state is expired even though it was never used.
 	f.clock.Advance(DefaultStateTTL + time.Second)
-	_, err = f.m.Callback(ctx, cb)
+	_, err = f.m.Callback(ctx, CallbackRequest{Query: cb})
 	if !errors.Is(err, ErrBadState) || !strings.Contains(err.Error(), "start connecting again") {
 		t.Errorf("expired state: Callback = %v, want ErrBadState saying to start again", err)
 	}
@@ -222,7 +222,7 @@ func TestCallbackAuthErrors(t *testing.T) {
 			if tt.setError[0] != "" {
 				f.lever.sb.SetAuthorizeError(tt.setError[0], tt.setError[1])
 			}
-			_, err = f.m.Callback(ctx, f.consent(u, tt.decision))
+			_, err = f.m.Callback(ctx, CallbackRequest{Query: f.consent(u, tt.decision)})
 			var aerr *AuthError
 			if !errors.As(err, &aerr) {
 				t.Fatalf("Callback = %v, want *AuthError", err)
@@ -257,7 +257,7 @@ func TestCallbackDifferentAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.m.Callback(ctx, f.consent(u, "accept"))
+	_, err = f.m.Callback(ctx, CallbackRequest{Query: f.consent(u, "accept")})
 	if !errors.Is(err, ErrDifferentAccount) || !strings.Contains(err.Error(), f.lever.sb.AccountID()) || !strings.Contains(err.Error(), other.sb.AccountID()) {
 		t.Fatalf("Callback reaching another account = %v, want ErrDifferentAccount naming both accounts", err)
 	}

@@ -1,6 +1,7 @@
 package connections
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -71,46 +72,155 @@ func TestRefreshOnceUnderConcurrency(t *testing.T) {
 	}
 }
 
-// TestRefreshAcrossProcesses runs two Managers on one SQLite file. The
-// second starts its refresh with the refresh token the first one spends
-// just before (so Lever refuses it as rotated away); it must take the
-// first one's token instead of declaring the connection dead.
+// TestRefreshAcrossProcesses runs two Managers on one SQLite file (a
+// second Store on it). While the first one's refresh grant is in flight
+// (it holds the claim), the second one needs a token too: it must wait for
+// the first one's tokens instead of sending the same refresh token (which
+// rotation would refuse, and which used to turn the connection
+// needs_reauth and make the first one discard good tokens).
 func TestRefreshAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ctx := t.Context()
 	f.connectOAuth(AuthorizeRequest{Name: "acme", Environment: EnvLocal})
 	m2 := f.manager(openStore(t, f.dbPath), nil)
+	waiting := make(chan struct{})
+	var once sync.Once
+	m2.sleep = func(ctx context.Context, d time.Duration) error {
+		once.Do(func() { close(waiting) }) // m2 found the claim and waits
+		time.Sleep(time.Millisecond)
+		return ctx.Err()
+	}
 	f.clock.Advance(2 * time.Hour)
 
-	var first string
-	hook := func() {
-		var err error
-		if first, err = f.m.TokenSource("", "acme")(ctx); err != nil {
-			t.Errorf("first process refresh: %v", err)
+	type result struct {
+		tok string
+		err error
+	}
+	second := make(chan result, 1)
+	hook := func() { // runs while m1's grant is at the token endpoint
+		go func() {
+			tok, err := m2.TokenSource("", "acme")(ctx)
+			second <- result{tok, err}
+		}()
+		select {
+		case <-waiting:
+		case <-time.After(10 * time.Second):
+			t.Error("the second process did not wait for the first one's claim")
 		}
 	}
 	f.lever.beforeRefresh.Store(&hook)
-	second, err := m2.TokenSource("", "acme")(ctx)
+	first, err := f.m.TokenSource("", "acme")(ctx)
 	if err != nil {
-		t.Fatalf("second process: %v", err)
+		t.Fatalf("first process: %v", err)
 	}
-	if second != first || first == "" {
-		t.Errorf("the second process did not use the first one's token")
+	r := <-second
+	if r.err != nil {
+		t.Fatalf("second process: %v", r.err)
 	}
-	if n := f.lever.refreshes.Load(); n != 2 {
-		t.Errorf("refresh grants = %d, want 2 (one refused as already rotated)", n)
+	if r.tok != first || first == "" {
+		t.Errorf("the second process got another token than the first one's refreshed token")
+	}
+	if n := f.lever.refreshes.Load(); n != 1 {
+		t.Errorf("refresh grants = %d, want exactly 1", n)
 	}
 	c, _ := f.m.Get(ctx, "", "acme")
 	if c.Status != StatusConnected {
 		t.Errorf("status = %s (%s), want connected", c.Status, c.StatusMessage)
 	}
-	// A third call from either process needs no refresh.
-	if tok, err := m2.TokenSource("", "acme")(ctx); err != nil || tok != first {
-		t.Errorf("m2 token = %v; want the cached shared token", err)
+	stored, err := f.store.GetConnection(ctx, "", "acme")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := f.lever.refreshes.Load(); n != 2 {
-		t.Errorf("refresh grants = %d, want still 2", n)
+	if stored.RefreshClaimUntil != nil || stored.RefreshClaimOwner != "" {
+		t.Errorf("claim left after the refresh: until %v by %q", stored.RefreshClaimUntil, stored.RefreshClaimOwner)
+	}
+	if sec := f.storedSecrets(f.m, "", "acme"); sec.AccessToken != first {
+		t.Error("the stored access token is not the refreshed one")
+	}
+	// Either process now has the token without another refresh.
+	for i, m := range []*Manager{f.m, m2} {
+		if tok, err := m.TokenSource("", "acme")(ctx); err != nil || tok != first {
+			t.Errorf("process %d: token = %v; want the shared refreshed token", i+1, err)
+		}
+	}
+	if n := f.lever.refreshes.Load(); n != 1 {
+		t.Errorf("refresh grants = %d, want still 1", n)
+	}
+}
+
+// TestRefreshTakesOverExpiredClaim: a claim left by a process that died
+// holds others off until it expires, then one takes over.
+func TestRefreshTakesOverExpiredClaim(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	f.connectOAuth(AuthorizeRequest{Name: "acme", Environment: EnvLocal})
+	f.clock.Advance(2 * time.Hour)
+	c, err := f.store.GetConnection(ctx, "", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimEnd := f.clock.Now().Add(claimTTL)
+	c.RefreshClaimUntil, c.RefreshClaimOwner = &claimEnd, "dead-process"
+	if err := f.store.UpdateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var slept time.Duration
+	f.m.sleep = func(_ context.Context, d time.Duration) error {
+		slept += d
+		f.clock.Advance(d)
+		return nil
+	}
+	var grantAt time.Time
+	hook := func() { grantAt = f.clock.Now() }
+	f.lever.beforeRefresh.Store(&hook)
+	tok, err := f.m.TokenSource("", "acme")(ctx)
+	if err != nil || tok == "" {
+		t.Fatalf("TokenSource after the dead claim = %v", err)
+	}
+	if grantAt.Before(claimEnd) || slept < claimTTL {
+		t.Errorf("refreshed at %s after sleeping %s, want no refresh before the claim's end %s", grantAt, slept, claimEnd)
+	}
+	if n := f.lever.refreshes.Load(); n != 1 {
+		t.Errorf("refresh grants = %d, want 1", n)
+	}
+	if got, _ := f.store.GetConnection(ctx, "", "acme"); got.RefreshClaimOwner != "" || got.Status != StatusConnected {
+		t.Errorf("after the takeover: claim owner %q, status %s; want no claim, connected", got.RefreshClaimOwner, got.Status)
+	}
+}
+
+// TestRefreshSaveOverridesNeedsReauth: when a process that took over an
+// expired claim had its (already rotated) refresh token refused and marked
+// the connection needs_reauth, the slow claimant's fresh tokens still win.
+func TestRefreshSaveOverridesNeedsReauth(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	f.connectOAuth(AuthorizeRequest{Name: "acme", Environment: EnvLocal})
+	f.clock.Advance(2 * time.Hour)
+	hook := func() { // m's grant is in flight: someone marks the connection
+		c, err := f.store.GetConnection(ctx, "", "acme")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		m2 := f.manager(f.store, nil)
+		if err := m2.markNeedsReauth(ctx, c, "Lever refused to refresh the access token (invalid_grant)"); !errors.Is(err, ErrNeedsReauth) {
+			t.Errorf("marking: %v", err)
+		}
+	}
+	f.lever.beforeRefresh.Store(&hook)
+	tok, err := f.m.TokenSource("", "acme")(ctx)
+	if err != nil {
+		t.Fatalf("TokenSource = %v, want the refreshed token", err)
+	}
+	c, _ := f.m.Get(ctx, "", "acme")
+	if c.Status != StatusConnected || len(c.Fix) != 0 {
+		t.Errorf("status = %s (%s), want connected: the refreshed tokens are good", c.Status, c.StatusMessage)
+	}
+	if sec := f.storedSecrets(f.m, "", "acme"); sec.AccessToken != tok {
+		t.Error("the refreshed tokens were discarded")
 	}
 }
 
@@ -226,7 +336,7 @@ func TestTestConnection401(t *testing.T) {
 		f.connectOAuth(AuthorizeRequest{Name: "acme", Environment: EnvLocal})
 		f.lever.apiUnauthorized.Store(true)
 		_, err := f.m.Test(ctx, "", "acme")
-		if !errors.Is(err, ErrNeedsReauth) || !strings.Contains(err.Error(), "Lever rejected the credentials (401)") {
+		if !errors.Is(err, ErrNeedsReauth) || !strings.Contains(err.Error(), "Lever refused the connection's authorization (401)") {
 			t.Fatalf("Test = %v, want ErrNeedsReauth", err)
 		}
 		if f.lever.refreshes.Load() != 1 {
@@ -291,11 +401,34 @@ func TestExpiryWarning(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	warns[0].Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
-	if len(attrs) != 2 || attrs["connection"] != "acme" || attrs["expires_on"] != end {
-		t.Errorf("warning attributes = %v, want only connection=acme and expires_on=%s", attrs, end)
+	if len(attrs) != 3 || attrs["connection"] != "acme" || attrs["user_id"] != "" || attrs["expires_on"] != end {
+		t.Errorf("warning attributes = %v, want only connection=acme, user_id= and expires_on=%s", attrs, end)
 	}
 	if kc, _ := f.m.Get(ctx, "", "keyed"); len(kc.Warnings) != 0 {
 		t.Errorf("API key connection warnings = %v, want none", kc.Warnings)
+	}
+}
+
+// TestCheckExpiryEveryUser: CheckExpiry sees every connected user's
+// connections, not only the workspace's.
+func TestCheckExpiryEveryUser(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	for _, user := range []string{"u2", "", "u1"} {
+		f.connectOAuth(AuthorizeRequest{UserID: user, Name: "acme", Environment: EnvLocal})
+	}
+	f.clock.Advance(80 * 24 * time.Hour) // 10 of Lever's 90 idle days left
+	got, err := f.m.CheckExpiry(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []string
+	for _, c := range got {
+		users = append(users, c.UserID)
+	}
+	if want := []string{"", "u1", "u2"}; strings.Join(users, ",") != strings.Join(want, ",") {
+		t.Errorf("CheckExpiry users = %q, want %q", users, want)
 	}
 }
 

@@ -97,9 +97,18 @@ type Connection struct {
 	// refresh tokens expire; nil for an API key.
 	AccessExpiresAt  *time.Time
 	RefreshExpiresAt *time.Time
-	// Revision counts writes. UpdateConnection only writes over the
-	// revision it was given, so two processes refreshing one connection
-	// cannot both win.
+	// RefreshClaimUntil and RefreshClaimOwner record that a process is
+	// refreshing the connection's tokens until that time: others wait for
+	// its result instead of spending the same refresh token. Both are
+	// written by UpdateConnection like every other field; nil and "" mean
+	// no claim.
+	RefreshClaimUntil *time.Time
+	RefreshClaimOwner string
+	// Revision fences writes. CreateConnection starts it at a value the
+	// name never had before (so an update prepared against a deleted
+	// connection cannot land on a new one of the same name); each
+	// UpdateConnection adds 1 and only writes over the revision it was
+	// given, so two processes refreshing one connection cannot both win.
 	Revision  int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -165,16 +174,22 @@ type Store interface {
 	// becomes queued. A run that is not failed gives ErrConflict.
 	ResetForRetry(ctx context.Context, id string, resetKeys []string, now time.Time) (*workflow.Run, error)
 
-	// CreateConnection inserts c with Revision 1 (set on c). A connection of
-	// the same user and name gives ErrConflict.
+	// CreateConnection inserts c with a fresh starting revision (set on
+	// c): positive, and greater than any revision a connection of the same
+	// user and name had before (one deleted and created again never
+	// reuses a revision). A connection of the same user and name gives
+	// ErrConflict.
 	CreateConnection(ctx context.Context, c *Connection) error
 	// GetConnection returns one connection, or ErrNotFound.
 	GetConnection(ctx context.Context, userID, name string) (*Connection, error)
 	// ListConnections returns the user's connections ordered by name.
 	ListConnections(ctx context.Context, userID string) ([]*Connection, error)
+	// ListAllConnections returns every user's connections (the
+	// workspace's included), ordered by user id, then name.
+	ListAllConnections(ctx context.Context) ([]*Connection, error)
 	// UpdateConnection replaces every field of the stored connection (but
 	// CreatedAt) if its revision is still c.Revision, and sets c.Revision to
-	// the new one. A changed revision gives ErrConflict and writes nothing;
+	// the new one (c.Revision + 1). A changed revision gives ErrConflict and writes nothing;
 	// a missing connection gives ErrNotFound.
 	UpdateConnection(ctx context.Context, c *Connection) error
 	// DeleteConnection removes a connection, or gives ErrNotFound.

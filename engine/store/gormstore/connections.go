@@ -13,20 +13,22 @@ import (
 
 // connRow is a row of connections.
 type connRow struct {
-	UserID           string `gorm:"column:user_id;primaryKey"`
-	Name             string `gorm:"column:name;primaryKey"`
-	Provider         string `gorm:"column:provider"`
-	Environment      string `gorm:"column:environment"`
-	Auth             string `gorm:"column:auth"`
-	Status           string `gorm:"column:status"`
-	StatusMessage    string `gorm:"column:status_message"`
-	Public           string `gorm:"column:public"`
-	Secrets          []byte `gorm:"column:secrets"`
-	AccessExpiresAt  *int64 `gorm:"column:access_expires_at"`
-	RefreshExpiresAt *int64 `gorm:"column:refresh_expires_at"`
-	Revision         int64  `gorm:"column:revision"`
-	CreatedAt        int64  `gorm:"column:created_at;autoCreateTime:false"`
-	UpdatedAt        int64  `gorm:"column:updated_at;autoUpdateTime:false"`
+	UserID            string `gorm:"column:user_id;primaryKey"`
+	Name              string `gorm:"column:name;primaryKey"`
+	Provider          string `gorm:"column:provider"`
+	Environment       string `gorm:"column:environment"`
+	Auth              string `gorm:"column:auth"`
+	Status            string `gorm:"column:status"`
+	StatusMessage     string `gorm:"column:status_message"`
+	Public            string `gorm:"column:public"`
+	Secrets           []byte `gorm:"column:secrets"`
+	AccessExpiresAt   *int64 `gorm:"column:access_expires_at"`
+	RefreshExpiresAt  *int64 `gorm:"column:refresh_expires_at"`
+	RefreshClaimUntil *int64 `gorm:"column:refresh_claim_until"`
+	RefreshClaimOwner string `gorm:"column:refresh_claim_owner"`
+	Revision          int64  `gorm:"column:revision"`
+	CreatedAt         int64  `gorm:"column:created_at;autoCreateTime:false"`
+	UpdatedAt         int64  `gorm:"column:updated_at;autoUpdateTime:false"`
 }
 
 func (connRow) TableName() string { return "connections" }
@@ -61,39 +63,43 @@ func loadedBytes(b []byte) []byte {
 
 func toConnRow(c *store.Connection) connRow {
 	return connRow{
-		UserID:           c.UserID,
-		Name:             c.Name,
-		Provider:         c.Provider,
-		Environment:      c.Environment,
-		Auth:             c.Auth,
-		Status:           c.Status,
-		StatusMessage:    c.StatusMessage,
-		Public:           jsonText(c.Public),
-		Secrets:          storedBytes(c.Secrets),
-		AccessExpiresAt:  microsPtr(c.AccessExpiresAt),
-		RefreshExpiresAt: microsPtr(c.RefreshExpiresAt),
-		Revision:         c.Revision,
-		CreatedAt:        micros(c.CreatedAt),
-		UpdatedAt:        micros(c.UpdatedAt),
+		UserID:            c.UserID,
+		Name:              c.Name,
+		Provider:          c.Provider,
+		Environment:       c.Environment,
+		Auth:              c.Auth,
+		Status:            c.Status,
+		StatusMessage:     c.StatusMessage,
+		Public:            jsonText(c.Public),
+		Secrets:           storedBytes(c.Secrets),
+		AccessExpiresAt:   microsPtr(c.AccessExpiresAt),
+		RefreshExpiresAt:  microsPtr(c.RefreshExpiresAt),
+		RefreshClaimUntil: microsPtr(c.RefreshClaimUntil),
+		RefreshClaimOwner: c.RefreshClaimOwner,
+		Revision:          c.Revision,
+		CreatedAt:         micros(c.CreatedAt),
+		UpdatedAt:         micros(c.UpdatedAt),
 	}
 }
 
 func (r *connRow) connection() *store.Connection {
 	return &store.Connection{
-		UserID:           r.UserID,
-		Name:             r.Name,
-		Provider:         r.Provider,
-		Environment:      r.Environment,
-		Auth:             r.Auth,
-		Status:           r.Status,
-		StatusMessage:    r.StatusMessage,
-		Public:           textJSON(r.Public),
-		Secrets:          loadedBytes(r.Secrets),
-		AccessExpiresAt:  fromMicrosPtr(r.AccessExpiresAt),
-		RefreshExpiresAt: fromMicrosPtr(r.RefreshExpiresAt),
-		Revision:         r.Revision,
-		CreatedAt:        fromMicros(r.CreatedAt),
-		UpdatedAt:        fromMicros(r.UpdatedAt),
+		UserID:            r.UserID,
+		Name:              r.Name,
+		Provider:          r.Provider,
+		Environment:       r.Environment,
+		Auth:              r.Auth,
+		Status:            r.Status,
+		StatusMessage:     r.StatusMessage,
+		Public:            textJSON(r.Public),
+		Secrets:           loadedBytes(r.Secrets),
+		AccessExpiresAt:   fromMicrosPtr(r.AccessExpiresAt),
+		RefreshExpiresAt:  fromMicrosPtr(r.RefreshExpiresAt),
+		RefreshClaimUntil: fromMicrosPtr(r.RefreshClaimUntil),
+		RefreshClaimOwner: r.RefreshClaimOwner,
+		Revision:          r.Revision,
+		CreatedAt:         fromMicros(r.CreatedAt),
+		UpdatedAt:         fromMicros(r.UpdatedAt),
 	}
 }
 
@@ -106,19 +112,31 @@ func connLabel(userID, name string) string {
 	return fmt.Sprintf("%q of user %q", name, userID)
 }
 
-// CreateConnection inserts c with revision 1 (set on c). A connection of
-// the same user and name gives store.ErrConflict.
+// CreateConnection inserts c with a fresh starting revision (set on c):
+// the current time in microseconds, or one more than the last revision of
+// a deleted connection of the same user and name when that is higher, so
+// a connection deleted and created again never reuses a revision. A
+// connection of the same user and name gives store.ErrConflict.
 func (s *Store) CreateConnection(ctx context.Context, c *store.Connection) error {
 	if c == nil || c.Name == "" {
 		return errors.New("creating connection: empty name: give the connection a name")
 	}
 	row := toConnRow(c)
-	row.Revision = 1
 	err := s.write(ctx, func(tx *gorm.DB) error {
+		var last []int64
+		if err := tx.Raw(`SELECT revision FROM connection_tombstones WHERE user_id = ? AND name = ?`, row.UserID, row.Name).
+			Scan(&last).Error; err != nil {
+			return err
+		}
+		row.Revision = time.Now().UnixMicro()
+		if len(last) > 0 && last[0] >= row.Revision {
+			row.Revision = last[0] + 1
+		}
 		return tx.Exec(`INSERT INTO connections (user_id, name, provider, environment, auth, status, status_message, "public", secrets,
-				access_expires_at, refresh_expires_at, revision, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				access_expires_at, refresh_expires_at, refresh_claim_until, refresh_claim_owner, revision, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			row.UserID, row.Name, row.Provider, row.Environment, row.Auth, row.Status, row.StatusMessage, row.Public, row.Secrets,
-			row.AccessExpiresAt, row.RefreshExpiresAt, row.Revision, row.CreatedAt, row.UpdatedAt).Error
+			row.AccessExpiresAt, row.RefreshExpiresAt, row.RefreshClaimUntil, row.RefreshClaimOwner, row.Revision, row.CreatedAt, row.UpdatedAt).Error
 	})
 	if err != nil {
 		err = dbErr(err)
@@ -153,6 +171,20 @@ func (s *Store) ListConnections(ctx context.Context, userID string) ([]*store.Co
 	return out, nil
 }
 
+// ListAllConnections returns every user's connections ordered by user id,
+// then name.
+func (s *Store) ListAllConnections(ctx context.Context) ([]*store.Connection, error) {
+	var rows []connRow
+	if err := s.r.WithContext(ctx).Order("user_id").Order("name").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("listing every user's connections: %w", dbErr(err))
+	}
+	out := make([]*store.Connection, len(rows))
+	for i := range rows {
+		out[i] = rows[i].connection()
+	}
+	return out, nil
+}
+
 // UpdateConnection replaces every field of the stored connection but its
 // creation time, in one conditional UPDATE, if its revision is still
 // c.Revision, and sets c.Revision to the new one. A changed revision gives
@@ -166,10 +198,10 @@ func (s *Store) UpdateConnection(ctx context.Context, c *store.Connection) error
 	next := c.Revision + 1
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		res := tx.Exec(`UPDATE connections SET provider = ?, environment = ?, auth = ?, status = ?, status_message = ?, "public" = ?, secrets = ?,
-				access_expires_at = ?, refresh_expires_at = ?, revision = ?, updated_at = ?
+				access_expires_at = ?, refresh_expires_at = ?, refresh_claim_until = ?, refresh_claim_owner = ?, revision = ?, updated_at = ?
 			WHERE user_id = ? AND name = ? AND revision = ?`,
 			row.Provider, row.Environment, row.Auth, row.Status, row.StatusMessage, row.Public, row.Secrets,
-			row.AccessExpiresAt, row.RefreshExpiresAt, next, row.UpdatedAt,
+			row.AccessExpiresAt, row.RefreshExpiresAt, row.RefreshClaimUntil, row.RefreshClaimOwner, next, row.UpdatedAt,
 			row.UserID, row.Name, row.Revision)
 		if res.Error != nil {
 			return res.Error
@@ -195,17 +227,23 @@ func (s *Store) UpdateConnection(ctx context.Context, c *store.Connection) error
 	return nil
 }
 
-// DeleteConnection removes a connection, or gives store.ErrNotFound.
+// DeleteConnection removes a connection, or gives store.ErrNotFound. Its
+// last revision is kept (in connection_tombstones) so that a connection
+// created again under the name starts above it.
 func (s *Store) DeleteConnection(ctx context.Context, userID, name string) error {
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`DELETE FROM connections WHERE user_id = ? AND name = ?`, userID, name)
-		if res.Error != nil {
-			return res.Error
+		var current []int64
+		if err := tx.Raw(`SELECT revision FROM connections WHERE user_id = ? AND name = ?`, userID, name).Scan(&current).Error; err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
+		if len(current) == 0 {
 			return store.ErrNotFound
 		}
-		return nil
+		if err := tx.Exec(`INSERT INTO connection_tombstones (user_id, name, revision) VALUES (?, ?, ?)
+			ON CONFLICT (user_id, name) DO UPDATE SET revision = excluded.revision`, userID, name, current[0]).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`DELETE FROM connections WHERE user_id = ? AND name = ?`, userID, name).Error
 	})
 	if err != nil {
 		return fmt.Errorf("deleting connection %s: %w", connLabel(userID, name), dbErr(err))

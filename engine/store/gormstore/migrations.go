@@ -120,6 +120,24 @@ var migrations = []migration{
 			`CREATE INDEX oauth_states_expires_at ON oauth_states (expires_at)`,
 		},
 	},
+	{
+		version: 3,
+		name:    "connection refresh claims and revision tombstones",
+		stmts: []string{
+			// A process refreshing a connection's tokens claims it until
+			// refresh_claim_until (NULL: no claim).
+			`ALTER TABLE connections ADD COLUMN refresh_claim_until BIGINT`,
+			`ALTER TABLE connections ADD COLUMN refresh_claim_owner TEXT NOT NULL DEFAULT ''`,
+			// The last revision of each deleted connection, so one created
+			// again under the same name starts above it.
+			`CREATE TABLE connection_tombstones (
+				user_id  TEXT   NOT NULL DEFAULT '',
+				name     TEXT   NOT NULL,
+				revision BIGINT NOT NULL,
+				PRIMARY KEY (user_id, name)
+			)`,
+		},
+	},
 }
 
 // ddl is a migration statement in d's SQL.

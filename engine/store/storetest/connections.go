@@ -25,6 +25,9 @@ var connectionTests = []struct {
 	{"UpdateConnectionStaleRevision", testUpdateConnectionStale},
 	{"ConcurrentUpdateConnection", testConcurrentUpdateConnection},
 	{"ConnectionNotFound", testConnectionNotFound},
+	{"ConnectionRecreatedRevision", testConnectionRecreatedRevision},
+	{"ListAllConnections", testListAllConnections},
+	{"ConnectionRefreshClaim", testConnectionRefreshClaim},
 	{"OAuthStateTakeOnce", testOAuthStateTakeOnce},
 	{"OAuthStateExpired", testOAuthStateExpired},
 	{"OAuthStateSweepsExpired", testOAuthStateSweep},
@@ -113,6 +116,10 @@ func wantConn(t *testing.T, got, want *store.Connection) {
 	}
 	wantOptTime(t, "AccessExpiresAt", got.AccessExpiresAt, want.AccessExpiresAt)
 	wantOptTime(t, "RefreshExpiresAt", got.RefreshExpiresAt, want.RefreshExpiresAt)
+	wantOptTime(t, "RefreshClaimUntil", got.RefreshClaimUntil, want.RefreshClaimUntil)
+	if got.RefreshClaimOwner != want.RefreshClaimOwner {
+		t.Errorf("RefreshClaimOwner = %q, want %q", got.RefreshClaimOwner, want.RefreshClaimOwner)
+	}
 	wantTime(t, "CreatedAt", &got.CreatedAt, want.CreatedAt)
 	wantTime(t, "UpdatedAt", &got.UpdatedAt, want.UpdatedAt)
 }
@@ -138,6 +145,12 @@ func testConnectionRoundTrip(t *testing.T, e *env) {
 			c.UpdatedAt = e.now.Add(time.Microsecond).In(zone)
 			return c
 		}},
+		{"with a refresh claim", func() *store.Connection {
+			c := e.conn("", "claimed")
+			c.RefreshClaimUntil = tp(e.now.Add(30 * time.Second))
+			c.RefreshClaimOwner = "host-1/4242/abc"
+			return c
+		}},
 		{"a connected user's", func() *store.Connection {
 			c := e.conn("user-42", "acme")
 			c.Secrets = []byte{0}
@@ -150,10 +163,10 @@ func testConnectionRoundTrip(t *testing.T, e *env) {
 			c := tc.conn()
 			want := *c
 			e.createConn(c)
-			if c.Revision != 1 {
-				t.Errorf("CreateConnection set Revision = %d, want 1", c.Revision)
+			if c.Revision <= 0 {
+				t.Errorf("CreateConnection set Revision = %d, want a positive one", c.Revision)
 			}
-			want.Revision = 1
+			want.Revision = c.Revision
 			wantConn(t, e.getConn(c.UserID, c.Name), &want)
 		})
 	}
@@ -179,10 +192,14 @@ func testConnectionDuplicateName(t *testing.T, e *env) {
 }
 
 func testListConnections(t *testing.T, e *env) {
+	var acme *store.Connection
 	for _, c := range []struct{ user, name string }{
 		{"", "zeta"}, {"", "acme"}, {"u1", "beta"}, {"", "acme-sandbox"}, {"u1", "alpha"}, {"u2", "acme"},
 	} {
-		e.createConn(e.conn(c.user, c.name))
+		created := e.createConn(e.conn(c.user, c.name))
+		if c.user == "" && c.name == "acme" {
+			acme = created
+		}
 	}
 	tests := []struct {
 		user string
@@ -216,12 +233,13 @@ func testListConnections(t *testing.T, e *env) {
 		t.Fatalf("ListConnections: %v, %d connections", err, len(got))
 	}
 	want := *e.conn("", "acme")
-	want.Revision = 1
+	want.Revision = acme.Revision
 	wantConn(t, got[0], &want)
 }
 
 func testUpdateConnection(t *testing.T, e *env) {
 	c := e.createConn(e.conn("", "acme"))
+	first := c.Revision
 	created := c.CreatedAt
 	c.Provider, c.Environment, c.Auth = "lever2", "production", "api_key"
 	c.Status, c.StatusMessage = "needs_reauth", "the refresh token was revoked"
@@ -233,8 +251,8 @@ func testUpdateConnection(t *testing.T, e *env) {
 	if err := e.st.UpdateConnection(e.ctx, c); err != nil {
 		t.Fatalf("UpdateConnection: %v", err)
 	}
-	if c.Revision != 2 {
-		t.Errorf("UpdateConnection set Revision = %d, want 2", c.Revision)
+	if c.Revision != first+1 {
+		t.Errorf("UpdateConnection set Revision = %d, want %d (one more than the created %d)", c.Revision, first+1, first)
 	}
 	want := *c
 	want.CreatedAt = created
@@ -245,14 +263,15 @@ func testUpdateConnection(t *testing.T, e *env) {
 	if err := e.st.UpdateConnection(e.ctx, c); err != nil {
 		t.Fatalf("second UpdateConnection: %v", err)
 	}
-	if got := e.getConn("", "acme"); got.Revision != 3 || c.Revision != 3 || got.StatusMessage != "" {
-		t.Errorf("after the second update: stored revision %d, c.Revision %d, message %q; want 3, 3, empty",
-			got.Revision, c.Revision, got.StatusMessage)
+	if got := e.getConn("", "acme"); got.Revision != first+2 || c.Revision != first+2 || got.StatusMessage != "" {
+		t.Errorf("after the second update: stored revision %d, c.Revision %d, message %q; want %d, %d, empty",
+			got.Revision, c.Revision, got.StatusMessage, first+2, first+2)
 	}
 }
 
 func testUpdateConnectionStale(t *testing.T, e *env) {
 	c := e.createConn(e.conn("", "acme"))
+	first := c.Revision
 	stale := *c
 	c.Secrets = []byte("fresh tokens")
 	if err := e.st.UpdateConnection(e.ctx, c); err != nil {
@@ -261,13 +280,13 @@ func testUpdateConnectionStale(t *testing.T, e *env) {
 	stored := *c
 	stale.Secrets, stale.Status = []byte("stale tokens"), "error"
 	wantErr(t, e.st.UpdateConnection(e.ctx, &stale), store.ErrConflict)
-	if stale.Revision != 1 {
-		t.Errorf("a refused update changed the caller's Revision to %d, want 1", stale.Revision)
+	if stale.Revision != first {
+		t.Errorf("a refused update changed the caller's Revision to %d, want %d", stale.Revision, first)
 	}
 	wantConn(t, e.getConn("", "acme"), &stored)
 
 	ahead := *c
-	ahead.Revision = 99
+	ahead.Revision = c.Revision + 99
 	wantErr(t, e.st.UpdateConnection(e.ctx, &ahead), store.ErrConflict)
 	wantConn(t, e.getConn("", "acme"), &stored)
 }
@@ -297,18 +316,18 @@ func testConcurrentUpdateConnection(t *testing.T, e *env) {
 	}
 	wg.Wait()
 	if len(winner) != 1 {
-		t.Fatalf("%d concurrent updates of revision 1 won (%q), want exactly 1", len(winner), winner)
+		t.Fatalf("%d concurrent updates of revision %d won (%q), want exactly 1", len(winner), c.Revision, winner)
 	}
 	got := e.getConn("", "acme")
-	if got.Revision != 2 || string(got.Secrets) != winner[0] {
-		t.Errorf("stored revision %d with Secrets %q, want revision 2 with the winner's %q", got.Revision, got.Secrets, winner[0])
+	if got.Revision != c.Revision+1 || string(got.Secrets) != winner[0] {
+		t.Errorf("stored revision %d with Secrets %q, want revision %d with the winner's %q", got.Revision, got.Secrets, c.Revision+1, winner[0])
 	}
 }
 
 func testConnectionNotFound(t *testing.T, e *env) {
-	e.createConn(e.conn("u1", "acme"))
+	deleted := e.createConn(e.conn("u1", "acme"))
 	missing := e.conn("", "acme") // same name, other user
-	missing.Revision = 1
+	missing.Revision = deleted.Revision
 
 	_, err := e.st.GetConnection(e.ctx, "", "acme")
 	wantErr(t, err, store.ErrNotFound)
@@ -325,14 +344,114 @@ func testConnectionNotFound(t *testing.T, e *env) {
 	wantErr(t, err, store.ErrNotFound)
 	wantErr(t, e.st.DeleteConnection(e.ctx, "u1", "acme"), store.ErrNotFound)
 	gone := e.conn("u1", "acme")
-	gone.Revision = 1
+	gone.Revision = deleted.Revision
 	wantErr(t, e.st.UpdateConnection(e.ctx, gone), store.ErrNotFound)
 
-	// The name is free again.
+	// The name is free again, with a revision it never had.
 	again := e.createConn(e.conn("u1", "acme"))
-	if again.Revision != 1 {
-		t.Errorf("re-created connection Revision = %d, want 1", again.Revision)
+	if again.Revision <= deleted.Revision {
+		t.Errorf("re-created connection Revision = %d, want more than the deleted one's %d", again.Revision, deleted.Revision)
 	}
+}
+
+// testConnectionRecreatedRevision: an update prepared against a deleted
+// connection must not land on a new one created under the same name (the
+// ABA problem), whatever revision the old one had reached.
+func testConnectionRecreatedRevision(t *testing.T, e *env) {
+	c := e.createConn(e.conn("", "acme"))
+	var stale []store.Connection // a copy read at every revision the old one had
+	stale = append(stale, *c)
+	for i := range 3 {
+		c.StatusMessage = fmt.Sprintf("update %d", i)
+		if err := e.st.UpdateConnection(e.ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		stale = append(stale, *c)
+	}
+	last := c.Revision
+	if err := e.st.DeleteConnection(e.ctx, "", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	fresh := e.conn("", "acme")
+	fresh.Secrets = []byte("the new account's")
+	e.createConn(fresh)
+	if fresh.Revision <= last {
+		t.Errorf("re-created connection starts at revision %d, want more than the deleted one's last %d", fresh.Revision, last)
+	}
+	want := *fresh
+	for _, old := range stale {
+		old.Secrets, old.Status = []byte("tokens of the deleted account"), "needs_reauth"
+		wantErr(t, e.st.UpdateConnection(e.ctx, &old), store.ErrConflict)
+	}
+	wantConn(t, e.getConn("", "acme"), &want)
+
+	// Deleted and created again at once, twice: still never a revision
+	// seen before.
+	seen := map[int64]bool{want.Revision: true}
+	for range 2 {
+		if err := e.st.DeleteConnection(e.ctx, "", "acme"); err != nil {
+			t.Fatal(err)
+		}
+		again := e.createConn(e.conn("", "acme"))
+		if seen[again.Revision] || again.Revision <= want.Revision {
+			t.Errorf("re-created connection got revision %d again (after %d)", again.Revision, want.Revision)
+		}
+		seen[again.Revision] = true
+		want = *again
+	}
+}
+
+func testListAllConnections(t *testing.T, e *env) {
+	if got, err := e.st.ListAllConnections(e.ctx); err != nil || len(got) != 0 {
+		t.Fatalf("ListAllConnections of an empty store = %d connections, %v; want none", len(got), err)
+	}
+	created := map[string]*store.Connection{}
+	for _, c := range []struct{ user, name string }{
+		{"u2", "acme"}, {"", "zeta"}, {"u1", "beta"}, {"", "acme"}, {"u1", "alpha"},
+	} {
+		created[c.user+"/"+c.name] = e.createConn(e.conn(c.user, c.name))
+	}
+	got, err := e.st.ListAllConnections(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, c := range got {
+		keys = append(keys, c.UserID+"/"+c.Name)
+	}
+	if want := []string{"/acme", "/zeta", "u1/alpha", "u1/beta", "u2/acme"}; !slices.Equal(keys, want) {
+		t.Fatalf("ListAllConnections = %q, want %q", keys, want)
+	}
+	for i, c := range got {
+		want := *created[keys[i]]
+		wantConn(t, c, &want)
+	}
+}
+
+// testConnectionRefreshClaim: a claim is written and cleared by
+// UpdateConnection like any other field, under the revision check.
+func testConnectionRefreshClaim(t *testing.T, e *env) {
+	c := e.createConn(e.conn("", "acme"))
+	other := *c
+	c.RefreshClaimUntil, c.RefreshClaimOwner = tp(e.now.Add(30*time.Second)), "process-a"
+	if err := e.st.UpdateConnection(e.ctx, c); err != nil {
+		t.Fatalf("claiming: %v", err)
+	}
+	want := *c
+	wantConn(t, e.getConn("", "acme"), &want)
+
+	// A second process that read the connection before the claim cannot
+	// claim it too.
+	other.RefreshClaimUntil, other.RefreshClaimOwner = tp(e.now.Add(30*time.Second)), "process-b"
+	wantErr(t, e.st.UpdateConnection(e.ctx, &other), store.ErrConflict)
+	wantConn(t, e.getConn("", "acme"), &want)
+
+	c.Secrets, c.RefreshClaimUntil, c.RefreshClaimOwner = []byte("new tokens"), nil, ""
+	if err := e.st.UpdateConnection(e.ctx, c); err != nil {
+		t.Fatalf("saving and releasing: %v", err)
+	}
+	want = *c
+	wantConn(t, e.getConn("", "acme"), &want)
 }
 
 func (e *env) state(id string, ttl time.Duration) *store.OAuthState {
