@@ -16,14 +16,17 @@ import (
 func TestHeartbeatKeepsALongStepFromBeingTakenOver(t *testing.T) {
 	t.Parallel()
 	lease := func(o *setupConfig) {
-		o.Lease = 300 * time.Millisecond
+		// A lease of a second: a loaded 2-core CI machine running the race
+		// detector can stall a heartbeat (every lease/3) for a few hundred
+		// milliseconds.
+		o.Lease = time.Second
 		o.PollInterval = 20 * time.Millisecond
 	}
 	e := setup(t, lease)
 	path := filepath.Join(t.TempDir(), "shared.db")
 	first := openEngine(t, openStore(t, path), e.reg, "first", true, lease)
 	saveOn(t, first, e.reg, "long", `{"name": "long", "trigger": {"type": "api"}, "steps": [
-  {"id": "long", "type": "test.work", "input": {"sleep": "1500ms"}, "retry": {"max_attempts": 5}}]}`)
+  {"id": "long", "type": "test.work", "input": {"sleep": "3500ms"}, "retry": {"max_attempts": 5}}]}`)
 	run, err := first.StartRun(e.ctx, engine.StartRequest{WorkflowID: "long"})
 	if err != nil {
 		t.Fatal(err)
