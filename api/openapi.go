@@ -1,0 +1,331 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+)
+
+// The OpenAPI 3 document of the API, built from the operation table below
+// (a test checks the table against the routes gin has registered, both
+// ways). Served at GET /api/v1/openapi.json without a token.
+
+type authKind int
+
+const (
+	authNone    authKind = iota
+	authBearer           // Authorization: Bearer <token>
+	authBrowser          // Bearer header or ?access_token=
+)
+
+type paramDoc struct {
+	name, in, typ, description string
+	required                   bool
+}
+
+type operationDoc struct {
+	method, path, summary string
+	auth                  authKind
+	params                []paramDoc
+	// body is the request body schema ref ("" for none); bodyOptional
+	// marks a body that may be left out.
+	body         string
+	bodyOptional bool
+	// ok maps success statuses to a response: a schema ref, "html",
+	// "redirect", "empty" or "any".
+	ok map[int]string
+	// errors are the error statuses the operation answers.
+	errors []int
+}
+
+func pathParam(name, description string) paramDoc {
+	return paramDoc{name: name, in: "path", typ: "string", description: description, required: true}
+}
+
+func queryParam(name, typ, description string) paramDoc {
+	return paramDoc{name: name, in: "query", typ: typ, description: description}
+}
+
+var (
+	workflowIDParam = pathParam("id", "The workflow id.")
+	runIDParam      = pathParam("id", "The run id.")
+	connNameParam   = pathParam("name", "The connection name.")
+)
+
+// operations lists every route. Keep it in step with routes(): the
+// OpenAPI test fails otherwise.
+var operations = []operationDoc{
+	{method: "GET", path: "/healthz", summary: "Health: 200 once the database answers a read.", auth: authNone,
+		ok: map[int]string{200: "Health"}, errors: []int{503}},
+	{method: "GET", path: "/api/v1/openapi.json", summary: "This document.", auth: authNone,
+		ok: map[int]string{200: "any"}},
+	{method: "POST", path: "/api/v1/workflows", summary: "Create a workflow (version 1), validated against the step types and the connections that exist.", auth: authBearer,
+		params: []paramDoc{queryParam("id", "string", "The id to give it (1-63 of a-z, 0-9, - and _); a UUIDv7 when left out.")},
+		body:   "Workflow", ok: map[int]string{201: "WorkflowVersion"}, errors: []int{400, 401, 403, 409, 413, 415, 422}},
+	{method: "POST", path: "/api/v1/workflows/validate", summary: "Validate a workflow without saving it; malformed JSON is a problem too.", auth: authBearer,
+		body: "Workflow", ok: map[int]string{200: "ValidationResult"}, errors: []int{401, 403, 413, 415}},
+	{method: "GET", path: "/api/v1/workflows/{id}", summary: "A workflow's latest version, or ?version=N.", auth: authBearer,
+		params: []paramDoc{workflowIDParam, queryParam("version", "integer", "The version; the latest when left out.")},
+		ok:     map[int]string{200: "WorkflowVersion"}, errors: []int{400, 401, 404}},
+	{method: "PUT", path: "/api/v1/workflows/{id}", summary: "Save a new version of an existing workflow.", auth: authBearer,
+		params: []paramDoc{workflowIDParam}, body: "Workflow",
+		ok: map[int]string{200: "WorkflowVersion"}, errors: []int{400, 401, 403, 404, 413, 415, 422}},
+	{method: "POST", path: "/api/v1/workflows/{id}/runs", summary: "Start a run; the body is the trigger data (any JSON, {} when empty).", auth: authBearer,
+		params: []paramDoc{workflowIDParam,
+			{name: "Idempotency-Key", in: "header", typ: "string", description: "A repeated key (per workflow) answers 200 with the first run instead of starting another. At most 255 characters."},
+			queryParam("wait", "string", "Wait up to this long (a Go duration, at most 5m) for the run to finish: 200 with the run, or the answer of its respond step; 202 when it has not finished by then.")},
+		body: "TriggerData", bodyOptional: true,
+		ok:     map[int]string{200: "Run", 202: "RunSummary"},
+		errors: []int{400, 401, 404, 413, 415, 422}},
+	{method: "GET", path: "/api/v1/runs", summary: "Runs, newest first, with keyset paging.", auth: authBearer,
+		params: []paramDoc{queryParam("workflow_id", "string", "Only this workflow's runs."),
+			queryParam("status", "string", "Only runs in this status: queued, running, waiting, succeeded, failed, cancelled."),
+			queryParam("limit", "integer", "Page size, 1-200 (default 50)."),
+			queryParam("after", "string", "The next cursor of the previous page.")},
+		ok: map[int]string{200: "RunPage"}, errors: []int{400, 401}},
+	{method: "GET", path: "/api/v1/runs/{id}", summary: "A run with every step's status, input, output, error, attempts and times.", auth: authBearer,
+		params: []paramDoc{runIDParam}, ok: map[int]string{200: "Run"}, errors: []int{401, 404}},
+	{method: "POST", path: "/api/v1/runs/{id}/cancel", summary: "Cancel a queued, running or waiting run.", auth: authBearer,
+		params: []paramDoc{runIDParam}, ok: map[int]string{200: "RunSummary"}, errors: []int{401, 404, 409}},
+	{method: "POST", path: "/api/v1/runs/{id}/retry", summary: "Run a failed run again from its failed steps.", auth: authBearer,
+		params: []paramDoc{runIDParam}, ok: map[int]string{200: "RunSummary"}, errors: []int{401, 404, 409}},
+	{method: "GET", path: "/api/v1/step-types", summary: "The step catalog: every step type's spec with its input and output schemas.", auth: authBearer,
+		ok: map[int]string{200: "StepTypeList"}, errors: []int{401}},
+	{method: "GET", path: "/api/v1/connections", summary: "The workspace's Lever connections (never a secret).", auth: authBearer,
+		ok: map[int]string{200: "ConnectionList"}, errors: []int{401}},
+	{method: "POST", path: "/api/v1/connections", summary: "Connect a Lever account with an API key; 409 when the name is taken (send replace) or the key reaches another account (send confirm_account_change).", auth: authBearer,
+		body: "CreateConnectionRequest", ok: map[int]string{200: "Connection", 201: "Connection"},
+		errors: []int{400, 401, 403, 409, 413, 415, 502}},
+	{method: "DELETE", path: "/api/v1/connections/{name}", summary: "Delete a connection.", auth: authBearer,
+		params: []paramDoc{connNameParam}, ok: map[int]string{204: "empty"}, errors: []int{401, 403, 404}},
+	{method: "POST", path: "/api/v1/connections/{name}/test", summary: "Make a cheap authenticated Lever call and report the account reached.", auth: authBearer,
+		params: []paramDoc{connNameParam}, ok: map[int]string{200: "TestResult"}, errors: []int{401, 403, 404, 409, 502}},
+	{method: "GET", path: "/api/v1/connections/lever/authorize", summary: "Start connecting a Lever account with OAuth: a 302 to Lever's consent page, with a browser-binding cookie. A browser navigates here, so the token may be ?access_token=.", auth: authBrowser,
+		params: []paramDoc{{name: "name", in: "query", typ: "string", description: "The connection name.", required: true},
+			{name: "environment", in: "query", typ: "string", description: "production, sandbox or local.", required: true},
+			queryParam("client_id", "string", "Your Lever app's Client ID (local: the built-in app when left out)."),
+			queryParam("client_secret", "string", "Your Lever app's Client Secret."),
+			queryParam("scopes", "string", "Lever scopes separated by spaces or commas; offline_access is added."),
+			queryParam("replace", "boolean", "Replace an existing connection of that name."),
+			queryParam("confirm_account_change", "boolean", "Allow the replacement to reach another Lever account."),
+			queryParam("access_token", "string", "The API token, when the Authorization header cannot be sent.")},
+		ok: map[int]string{302: "redirect"}, errors: []int{400, 401, 403, 409}},
+	{method: "GET", path: "/api/v1/connections/lever/callback", summary: "Where Lever sends the browser back; authenticated by the one-time state and the binding cookie. An HTML page that also posts {type: \"leverflow:oauth\", status, connection, code} to window.opener.", auth: authNone,
+		params: []paramDoc{queryParam("state", "string", "The state sent to Lever."), queryParam("code", "string", "The authorization code."),
+			queryParam("error", "string", "Lever's OAuth error code."), queryParam("error_description", "string", "Lever's error description.")},
+		ok: map[int]string{200: "html", 400: "html", 409: "html"}},
+}
+
+// proxyOperations documents the Lever proxy, one operation per method.
+func proxyOperations() []operationDoc {
+	var ops []operationDoc
+	for _, m := range proxyMethods {
+		op := operationDoc{method: m, path: "/api/v1/connections/{name}/proxy/{path}",
+			summary: "Call any Lever endpoint with the connection's credentials; Lever's status and body come back as they are (X-Leverflow-Upstream: lever).",
+			auth:    authBearer,
+			params:  []paramDoc{connNameParam, pathParam("path", "The Lever API path under /v1, e.g. opportunities.")},
+			ok:      map[int]string{200: "any"}, errors: []int{401, 403, 404, 409, 413, 415, 502}}
+		if m != http.MethodGet && m != http.MethodDelete {
+			op.body, op.bodyOptional = "LeverBody", true
+		}
+		ops = append(ops, op)
+	}
+	return ops
+}
+
+var (
+	openAPIOnce sync.Once
+	openAPIDoc  []byte
+)
+
+// OpenAPIDocument returns the OpenAPI 3 document as JSON.
+func OpenAPIDocument() []byte {
+	openAPIOnce.Do(func() {
+		doc, err := json.MarshalIndent(buildOpenAPI(), "", "  ")
+		if err != nil {
+			panic("api: encoding the OpenAPI document: " + err.Error())
+		}
+		openAPIDoc = append(doc, '\n')
+	})
+	return openAPIDoc
+}
+
+func (s *Server) openAPI(c *gin.Context) {
+	c.Data(http.StatusOK, "application/json; charset=utf-8", OpenAPIDocument())
+}
+
+type obj = map[string]any
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func buildOpenAPI() obj {
+	paths := obj{}
+	for _, op := range append(append([]operationDoc{}, operations...), proxyOperations()...) {
+		item, _ := paths[op.path].(obj)
+		if item == nil {
+			item = obj{}
+			paths[op.path] = item
+		}
+		o := obj{"summary": op.summary, "operationId": operationID(op)}
+		switch op.auth {
+		case authNone:
+			o["security"] = []any{}
+		case authBrowser:
+			o["security"] = []any{obj{"bearer": []any{}}, obj{"accessTokenQuery": []any{}}}
+		}
+		var params []any
+		for _, p := range op.params {
+			params = append(params, obj{"name": p.name, "in": p.in, "required": p.required,
+				"description": p.description, "schema": obj{"type": p.typ}})
+		}
+		if params != nil {
+			o["parameters"] = params
+		}
+		if op.body != "" {
+			o["requestBody"] = obj{"required": !op.bodyOptional,
+				"content": obj{"application/json": obj{"schema": ref(op.body)}}}
+		}
+		responses := obj{}
+		for status, kind := range op.ok {
+			responses[strconv.Itoa(status)] = successResponse(status, kind)
+		}
+		for _, status := range op.errors {
+			responses[strconv.Itoa(status)] = obj{"$ref": "#/components/responses/" + strconv.Itoa(status)}
+		}
+		o["responses"] = responses
+		item[strings.ToLower(op.method)] = o
+	}
+	errResponses := obj{}
+	for status, code := range map[int]string{
+		400: CodeBadRequest, 401: CodeUnauthorized, 403: CodeForbidden, 404: CodeNotFound, 405: CodeMethodNotAllowed,
+		409: CodeConflict, 413: CodePayloadTooLarge, 415: CodeUnsupportedMediaType, 422: CodeInvalidWorkflow,
+		500: CodeInternal, 502: CodeBadGateway, 503: "unavailable",
+	} {
+		desc := http.StatusText(status) + " (code " + code + ")"
+		if status == 503 {
+			errResponses[strconv.Itoa(status)] = obj{"description": desc, "content": obj{"application/json": obj{"schema": ref("Health")}}}
+			continue
+		}
+		errResponses[strconv.Itoa(status)] = obj{"description": desc, "content": obj{"application/json": obj{"schema": ref("Error")}}}
+	}
+	return obj{
+		"openapi": "3.0.3",
+		"info": obj{"title": "Leverflow API", "version": "1",
+			"description": "Workflows, runs, step types and Lever connections. Every error is {\"error\": {\"code\", \"message\", \"details\"}}; every answer carries X-Request-Id."},
+		"servers":  []any{obj{"url": "/"}},
+		"security": []any{obj{"bearer": []any{}}},
+		"paths":    paths,
+		"components": obj{
+			"securitySchemes": obj{
+				"bearer":           obj{"type": "http", "scheme": "bearer"},
+				"accessTokenQuery": obj{"type": "apiKey", "in": "query", "name": "access_token"},
+			},
+			"responses": errResponses,
+			"schemas":   schemas(),
+		},
+	}
+}
+
+func successResponse(status int, kind string) obj {
+	switch kind {
+	case "html":
+		return obj{"description": http.StatusText(status) + " (an HTML page)", "content": obj{"text/html": obj{"schema": obj{"type": "string"}}}}
+	case "redirect":
+		return obj{"description": "Redirect to Lever's consent page",
+			"headers": obj{"Location": obj{"schema": obj{"type": "string"}}, "Set-Cookie": obj{"schema": obj{"type": "string"}}}}
+	case "empty":
+		return obj{"description": http.StatusText(status)}
+	case "any":
+		return obj{"description": http.StatusText(status), "content": obj{"application/json": obj{"schema": obj{}}}}
+	}
+	desc := http.StatusText(status)
+	if status == 200 && kind == "Run" {
+		desc = "The finished run; or, when the run has a succeeded respond step, that step's status, headers and body."
+	}
+	return obj{"description": desc, "content": obj{"application/json": obj{"schema": ref(kind)}}}
+}
+
+func operationID(op operationDoc) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(op.method))
+	for _, part := range strings.FieldsFunc(op.path, func(r rune) bool { return r == '/' || r == '{' || r == '}' || r == '.' || r == '-' }) {
+		if part == "api" || part == "v1" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+func str(desc string) obj { return obj{"type": "string", "description": desc} }
+func dt(desc string) obj {
+	return obj{"type": "string", "format": "date-time", "nullable": true, "description": desc}
+}
+func anyv(desc string) obj { return obj{"description": desc} }
+
+func object(required []string, props obj) obj {
+	o := obj{"type": "object", "properties": props}
+	if required != nil {
+		o["required"] = required
+	}
+	return o
+}
+
+func schemas() obj {
+	runProps := obj{
+		"id": str("The run id (UUIDv7; UUIDv5 when started with an Idempotency-Key)."), "workflow_id": str("The workflow."),
+		"version": obj{"type": "integer"}, "user_id": str("The connected user, when not the workspace."),
+		"status": obj{"type": "string", "enum": []string{"queued", "running", "waiting", "succeeded", "failed", "cancelled"}},
+		"error":  str("Why the run failed (empty otherwise)."), "trigger": anyv("The trigger data."),
+		"created_at": dt("When the run was started."), "started_at": dt(""), "finished_at": dt(""),
+		"wake_at": dt("When a waiting run is due again."), "cancel_requested": obj{"type": "boolean"},
+	}
+	withSteps := obj{}
+	for k, v := range runProps {
+		withSteps[k] = v
+	}
+	withSteps["steps"] = obj{"type": "object", "additionalProperties": ref("StepRun"),
+		"description": "Step runs by step id; a fanout item's steps by \"<fanout>[<index>].<step>\"."}
+	return obj{
+		"Error": object([]string{"error"}, obj{"error": object([]string{"code", "message", "details"}, obj{
+			"code": obj{"type": "string", "enum": []string{CodeBadRequest, CodeUnauthorized, CodeForbidden, CodeNotFound,
+				CodeMethodNotAllowed, CodeConflict, CodePayloadTooLarge, CodeUnsupportedMediaType, CodeInvalidWorkflow, CodeInternal, CodeBadGateway}},
+			"message": str("What went wrong and how to fix it."),
+			"details": obj{"type": "array", "items": obj{"description": "For invalid_workflow and field errors: {path, message}."}},
+		})}),
+		"Problem":          object([]string{"path", "message"}, obj{"path": str("A JSON path such as steps[2].input.opportunity_id; empty for the document."), "message": str("")}),
+		"Workflow":         obj{"type": "object", "description": "A workflow document: name, description, trigger, vars, timeout, steps, edges (see DESIGN.md)."},
+		"TriggerData":      anyv("Any JSON: the run's trigger data."),
+		"LeverBody":        anyv("The JSON body passed to Lever."),
+		"WorkflowVersion":  object([]string{"id", "version", "name", "created_at", "workflow"}, obj{"id": str(""), "version": obj{"type": "integer"}, "name": str(""), "created_at": dt(""), "workflow": ref("Workflow")}),
+		"ValidationResult": object([]string{"valid", "problems"}, obj{"valid": obj{"type": "boolean"}, "problems": obj{"type": "array", "items": ref("Problem")}}),
+		"RunSummary":       object([]string{"id", "workflow_id", "version", "status"}, runProps),
+		"Run":              object([]string{"id", "workflow_id", "version", "status", "steps"}, withSteps),
+		"StepRun": object([]string{"step_id", "type", "status", "attempts"}, obj{
+			"step_id": str(""), "type": str(""), "status": obj{"type": "string", "enum": []string{"pending", "running", "succeeded", "failed", "skipped"}},
+			"input": anyv("The resolved input (sensitive fields redacted)."), "output": anyv("The output."), "error": str(""),
+			"branch": str("The branch a condition or switch chose."), "attempts": obj{"type": "integer"},
+			"started_at": dt(""), "finished_at": dt(""), "wake_at": dt("When a parked step is due again."),
+		}),
+		"RunPage":      object([]string{"runs", "next"}, obj{"runs": obj{"type": "array", "items": ref("RunSummary")}, "next": obj{"type": "string", "nullable": true, "description": "Pass as ?after= for the next page; null on the last."}}),
+		"StepTypeList": object([]string{"step_types"}, obj{"step_types": obj{"type": "array", "items": obj{"type": "object", "description": "A step spec: type, title, category, description, input and output schemas, branches, examples."}}}),
+		"Connection": object([]string{"name", "environment", "auth", "status"}, obj{
+			"name": str(""), "user_id": str(""), "environment": str("production, sandbox or local"), "auth": str("api_key or oauth"),
+			"status": str("connected or needs_reauth"), "status_message": str(""), "fix": obj{"type": "array", "items": obj{"type": "string"}},
+			"account": obj{"type": "object"}, "client_id": str(""), "scopes": obj{"type": "array", "items": obj{"type": "string"}},
+			"warnings": obj{"type": "array", "items": obj{"type": "string"}}, "created_at": dt(""), "updated_at": dt(""),
+		}),
+		"ConnectionList": object([]string{"connections"}, obj{"connections": obj{"type": "array", "items": ref("Connection")}}),
+		"CreateConnectionRequest": object([]string{"name", "environment"}, obj{
+			"name": str("1-63 of a-z, 0-9 and -."), "environment": str("production, sandbox or local"), "auth": str("api_key (the default)"),
+			"api_key": str("The Lever API key (local: the built-in sandbox key when left out)."), "replace": obj{"type": "boolean"},
+			"confirm_account_change": obj{"type": "boolean"},
+		}),
+		"TestResult": object([]string{"connection", "account", "latency_ms"}, obj{"connection": ref("Connection"), "account": obj{"type": "object"}, "latency_ms": obj{"type": "integer"}}),
+		"Health":     object([]string{"status"}, obj{"status": str("ok, or unavailable")}),
+	}
+}
