@@ -29,4 +29,21 @@
 // the edge's branch, if any, is the one the parent chose); when every
 // parent finished and no incoming edge is active, the step is skipped,
 // which deactivates its own outgoing edges in turn.
+//
+// Workflows: CreateWorkflow, UpdateWorkflow and SaveWorkflow store
+// validated versions; a new workflow is disabled. EnableWorkflow validates
+// the latest version again with its connections checked
+// (Options.HasConnection) and refuses it with an *InvalidError listing
+// every problem; enablement gates triggers only, StartRun runs a disabled
+// workflow. DeleteWorkflow is a soft delete: the workflow is no longer found,
+// listed, started or saved, and its id is not reused, while its runs are
+// left alone (they finish on their version and stay listed). Runs record
+// what started them (TriggerType, by default the workflow's, and the inbox
+// EventID).
+//
+// Operations: Options.Observer hears of every run and step that finished,
+// after the commit that finished them (for metrics; it must not block).
+// Healthy pings the store and, once started, reports a worker loop that has
+// not finished a round in three poll intervals. List methods refuse bad
+// arguments with ErrInvalidArgument.
 package engine

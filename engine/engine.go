@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,6 +48,14 @@ type Options struct {
 	// the step is not run and succeeds with the given output. Workflow tests
 	// use it to fix the outputs of chosen steps.
 	Override func(stepID string) (output any, ok bool)
+	// HasConnection, when set, reports whether the user ("" for the
+	// workspace) has a connection of that name; EnableWorkflow checks the
+	// workflow's connections with it. Nil means connections are not
+	// checked.
+	HasConnection func(userID, name string) bool
+	// Observer, when set, is told of every run and step that finished
+	// (for metrics). See Observer.
+	Observer Observer
 	Logger   *slog.Logger
 }
 
@@ -72,6 +81,12 @@ type Engine struct {
 	stop      chan struct{}
 	loopsDone sync.WaitGroup
 	runsDone  sync.WaitGroup
+
+	// lastTick is when the poll loop last finished a round (UnixNano of
+	// the engine's clock), for Healthy.
+	lastTick atomic.Int64
+	// onTick, when set (by tests), is called after each poll round.
+	onTick func()
 }
 
 // New checks opts and returns an engine that is not yet started.
@@ -127,6 +142,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return errors.New("engine: already started")
 	}
 	e.started = true
+	e.lastTick.Store(e.opts.Now().UnixNano())
 	e.loopsDone.Add(2)
 	go e.pollLoop()
 	go e.heartbeatLoop()
@@ -197,14 +213,34 @@ type StartRequest struct {
 	UserID  string
 	// RunID, when set, is used instead of a new id.
 	RunID string
+	// EventID is the inbox event that started the run, if any.
+	EventID string
+	// TriggerType is what started the run; empty means the workflow's
+	// trigger type.
+	TriggerType string
 }
 
 // StartRun commits a queued run and returns it; this engine picks it up at
 // once when it has a free slot. The run is durable when StartRun returns.
+//
+// A deleted workflow cannot be started (store.ErrNotFound). A disabled one
+// can: enablement decides whether triggers start a workflow, while an
+// explicit start (the API, the CLI) runs it regardless.
 func (e *Engine) StartRun(ctx context.Context, req StartRequest) (*workflow.Run, error) {
+	if req.Version != 0 {
+		// The latest version of a deleted workflow is not found; a
+		// numbered one is (its runs go on), so ask about the workflow.
+		if _, err := e.store.GetWorkflow(ctx, req.WorkflowID); err != nil {
+			return nil, fmt.Errorf("starting run of %s: %w", req.WorkflowID, err)
+		}
+	}
 	p, err := e.plans.get(ctx, e.store, e.opts.Steps, req.WorkflowID, req.Version)
 	if err != nil {
 		return nil, fmt.Errorf("starting run of %s: %w", req.WorkflowID, err)
+	}
+	triggerType := req.TriggerType
+	if triggerType == "" {
+		triggerType = p.wf.Trigger.Type
 	}
 	trig := req.Trigger
 	if len(trig) == 0 {
@@ -218,13 +254,15 @@ func (e *Engine) StartRun(ctx context.Context, req StartRequest) (*workflow.Run,
 		id = e.opts.NewID()
 	}
 	run := &workflow.Run{
-		ID:         id,
-		WorkflowID: req.WorkflowID,
-		Version:    p.version,
-		UserID:     req.UserID,
-		Status:     workflow.RunQueued,
-		Trigger:    trig,
-		CreatedAt:  e.opts.Now().UTC(),
+		ID:          id,
+		WorkflowID:  req.WorkflowID,
+		Version:     p.version,
+		UserID:      req.UserID,
+		Status:      workflow.RunQueued,
+		Trigger:     trig,
+		TriggerType: triggerType,
+		EventID:     req.EventID,
+		CreatedAt:   e.opts.Now().UTC(),
 	}
 	// With a free slot the run is created already claimed by this engine,
 	// saving a claim transaction; otherwise it waits in the queue.
@@ -274,6 +312,7 @@ func (e *Engine) CancelRun(ctx context.Context, id string) (*workflow.Run, error
 		r.requestCancel()
 	}
 	if run.Status.Terminal() {
+		e.observeRun(run)
 		e.notify(id)
 	}
 	return run, nil
@@ -508,6 +547,7 @@ func (e *Engine) cancelParked(id string) bool {
 	if !run.Status.Terminal() {
 		return false
 	}
+	e.observeRun(run)
 	e.notify(id)
 	return true
 }
@@ -541,6 +581,10 @@ func (e *Engine) pollLoop() {
 	defer t.Stop()
 	for {
 		e.claimDue()
+		e.lastTick.Store(e.opts.Now().UnixNano())
+		if e.onTick != nil {
+			e.onTick()
+		}
 		select {
 		case <-e.stop:
 			return

@@ -356,6 +356,7 @@ func (r *runner) commit(u *store.Update) bool {
 		err := r.e.store.Apply(context.Background(), r.e.opts.WorkerID, up)
 		if err == nil {
 			r.pending = r.pending[:0]
+			r.observe(up)
 			return true
 		}
 		if errors.Is(err, store.ErrLeaseLost) || attempt >= 6 {
@@ -366,6 +367,27 @@ func (r *runner) commit(u *store.Update) bool {
 		r.e.log.Warn("committing run state; retrying", "run_id", r.run.ID, "error", err)
 		time.Sleep(delay)
 		delay *= 2
+	}
+}
+
+// observe tells the engine's observer of the steps and the run that the
+// committed update u finished.
+func (r *runner) observe(u store.Update) {
+	o := r.e.opts.Observer
+	if o == nil {
+		return
+	}
+	for _, rec := range u.Steps {
+		if rec.Status.Finished() {
+			o.StepFinished(rec.Type, rec.Clone())
+		}
+	}
+	if u.Status.Terminal() {
+		run := *r.run
+		run.Steps = nil
+		run.Status, run.Error, run.FinishedAt = u.Status, u.Error, u.FinishedAt
+		run.LeaseOwner, run.LeaseUntil, run.WakeAt = "", nil, nil
+		o.RunFinished(&run)
 	}
 }
 

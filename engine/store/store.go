@@ -21,10 +21,12 @@ import (
 
 // Sentinel errors callers branch on.
 var (
-	// ErrNotFound: no such workflow, version or run.
+	// ErrNotFound: no such workflow, version, run, token or event (a
+	// deleted workflow is not found either).
 	ErrNotFound = errors.New("not found")
-	// ErrConflict: the record is not in a state that allows the change
-	// (cancelling a finished run, retrying a run that did not fail).
+	// ErrConflict: the record exists already (a duplicate id or unique
+	// key) or is not in a state that allows the change (cancelling a
+	// finished run, retrying a run that did not fail).
 	ErrConflict = errors.New("conflict")
 	// ErrLeaseLost: the caller no longer holds the run's lease.
 	ErrLeaseLost = errors.New("lease lost")
@@ -40,10 +42,76 @@ type WorkflowVersion struct {
 	CreatedAt  time.Time
 }
 
+// Workflow is a workflow's current state: the latest version's name and
+// trigger, and whether it is enabled. A deleted workflow has none.
+type Workflow struct {
+	ID            string
+	Name          string
+	LatestVersion int
+	// Enabled workflows are started by their trigger; a new workflow is
+	// disabled.
+	Enabled bool
+	// TriggerType and TriggerConnection are the latest version's
+	// trigger.type and trigger.connection ("" when it has none).
+	TriggerType       string
+	TriggerConnection string
+	// UserID is the connected user who owns the workflow; "" is the
+	// workspace's own.
+	UserID    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RunRef is the little a workflow listing shows of a run.
+type RunRef struct {
+	ID        string
+	Status    workflow.RunStatus
+	CreatedAt time.Time
+}
+
+// WorkflowSummary is a workflow as listed: its state, its newest run and
+// how many runs it has in each status.
+type WorkflowSummary struct {
+	Workflow
+	// LastRun is the newest run (by id, that is by creation: ids are
+	// UUIDv7); nil when the workflow never ran.
+	LastRun *RunRef
+	// RunCounts counts the workflow's runs by status; statuses without
+	// runs are absent.
+	RunCounts map[workflow.RunStatus]int
+}
+
+// WorkflowFilter selects workflows for ListWorkflows. Zero fields do not
+// filter. Deleted workflows are never listed.
+type WorkflowFilter struct {
+	// Enabled, when set, keeps the workflows enabled (or disabled).
+	Enabled *bool
+	// TriggerTypes keeps the workflows whose trigger type is one of them.
+	TriggerTypes []string
+	// TriggerConnection keeps the workflows triggered through that
+	// connection.
+	TriggerConnection string
+	// After is a keyset cursor: workflows are listed by id, ascending, and
+	// only those with an id greater than After are.
+	After string
+	// Limit caps the page; 0 means 50.
+	Limit int
+}
+
 // RunFilter selects runs for ListRuns. Zero fields do not filter.
 type RunFilter struct {
 	WorkflowID string
 	Status     workflow.RunStatus
+	// TriggerType keeps the runs started by that trigger type ("api",
+	// "schedule", "lever.candidate_stage_changed", ...).
+	TriggerType string
+	// EventID keeps the runs started by that inbox event.
+	EventID string
+	// CreatedAfter and CreatedBefore bound the creation time: runs created
+	// at or after CreatedAfter, and strictly before CreatedBefore (so
+	// adjacent windows do not overlap).
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
 	// After is a keyset cursor: only runs with an id lower than After (that
 	// is, older runs: ids are UUIDv7) are listed.
 	After string
@@ -126,14 +194,152 @@ type OAuthState struct {
 	CreatedAt time.Time
 }
 
+// Token is an API token. Only the SHA-256 of the token is stored; the
+// token itself is shown once, when it is made.
+type Token struct {
+	ID   string
+	Name string
+	// Hash is the lowercase hex SHA-256 of the token; unique.
+	Hash string
+	// Admin tokens may do everything, others what their user may.
+	Admin bool
+	// UserID is the connected user the token acts for; "" is the
+	// workspace.
+	UserID     string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	// RevokedAt is set once the token is revoked: the caller must refuse
+	// it.
+	RevokedAt *time.Time
+}
+
+// EventStatus is where an inbox event is in its routing.
+type EventStatus string
+
+// The event states: received and not yet routed; routed to at least one
+// run; matched by no enabled workflow; routing failed.
+const (
+	EventPending   EventStatus = "pending"
+	EventRouted    EventStatus = "routed"
+	EventUnmatched EventStatus = "unmatched"
+	EventFailed    EventStatus = "failed"
+)
+
+// Valid reports whether s is one of the event states.
+func (s EventStatus) Valid() bool {
+	switch s {
+	case EventPending, EventRouted, EventUnmatched, EventFailed:
+		return true
+	}
+	return false
+}
+
+// Where inbox events come from.
+const (
+	EventSourceLever = "lever" // a Lever webhook
+	EventSourcePoll  = "poll"  // a poll of Lever
+	EventSourceAPI   = "api"   // POST /sdk/events and the like
+)
+
+// Event is one entry of the event inbox: something that happened outside
+// (a Lever webhook, a polled change, an API call), kept before it is
+// routed to runs so that nothing received is lost and every routing can
+// be explained and replayed.
+type Event struct {
+	// ID is a UUIDv7 given by the caller.
+	ID     string
+	Source string
+	// Connection is the connection the event came through; UserID its
+	// connected user ("" for the workspace).
+	Connection string
+	UserID     string
+	// Type is the event's name as its source gives it (Lever's
+	// "candidateStageChange").
+	Type string
+	// DedupeKey, when not empty, is unique per (Source, UserID,
+	// Connection): an event delivered twice is kept once.
+	DedupeKey  string
+	Payload    json.RawMessage
+	ReceivedAt time.Time
+	// Status is pending when inserted (InsertEvent sets it when empty).
+	Status EventStatus
+	// Error says why routing failed.
+	Error string
+	// RunIDs are the runs the event started, over every replay.
+	RunIDs   []string
+	RoutedAt *time.Time
+	// Replays counts the times the event was routed again.
+	Replays int
+}
+
+// EventResult is the outcome of routing an event, for FinishEvent.
+type EventResult struct {
+	Status EventStatus
+	// RunIDs are the runs started by this routing.
+	RunIDs []string
+	Error  string
+	// Replay adds RunIDs to the event's runs and counts one more replay;
+	// otherwise RunIDs replace them.
+	Replay bool
+	// At is when routing finished (the event's RoutedAt).
+	At time.Time
+}
+
+// EventFilter selects events for ListEvents. Zero fields do not filter.
+type EventFilter struct {
+	Source     string
+	Connection string
+	Type       string
+	Status     EventStatus
+	// ReceivedAfter and ReceivedBefore bound the receipt time: at or after
+	// ReceivedAfter, strictly before ReceivedBefore.
+	ReceivedAfter  time.Time
+	ReceivedBefore time.Time
+	// After is a keyset cursor: events are listed newest first (by id:
+	// UUIDv7) and only those with an id lower than After are.
+	After string
+	// Limit caps the page; 0 means 50.
+	Limit int
+}
+
 // Store persists workflows and runs. Implementations are safe for
 // concurrent use.
 type Store interface {
 	// SaveWorkflow stores a new version of the workflow (version 1 for a new
-	// id) and returns it.
+	// id) and returns it; its trigger type and connection are read from
+	// the definition's "trigger". An id whose workflow was deleted gives
+	// ErrNotFound: saving a version is an update, and a deleted workflow
+	// takes no more.
 	SaveWorkflow(ctx context.Context, workflowID, name string, definition json.RawMessage, now time.Time) (*WorkflowVersion, error)
+	// CreateWorkflow stores version 1 of a new workflow (disabled). An id
+	// that exists gives ErrConflict, and so does the id of a deleted
+	// workflow: ids are never reused, because the deleted workflow's runs
+	// still name it and would otherwise read as runs of the new one.
+	CreateWorkflow(ctx context.Context, workflowID, name string, definition json.RawMessage, now time.Time) (*WorkflowVersion, error)
+	// UpdateWorkflow stores the next version of an existing workflow; a
+	// missing or deleted one gives ErrNotFound (what PUT needs).
+	UpdateWorkflow(ctx context.Context, workflowID, name string, definition json.RawMessage, now time.Time) (*WorkflowVersion, error)
 	// GetWorkflowVersion returns one version; version 0 means the latest.
+	// A deleted workflow has no latest version (ErrNotFound), but its
+	// numbered versions stay readable: its runs keep running them.
 	GetWorkflowVersion(ctx context.Context, workflowID string, version int) (*WorkflowVersion, error)
+	// GetWorkflow returns a workflow's state; a missing or deleted one
+	// gives ErrNotFound.
+	GetWorkflow(ctx context.Context, workflowID string) (*Workflow, error)
+	// ListWorkflows returns the workflows that are not deleted, by id,
+	// with their newest run and their run counts by status.
+	ListWorkflows(ctx context.Context, f WorkflowFilter) ([]*WorkflowSummary, error)
+	// ListWorkflowVersions returns every version of a workflow, newest
+	// first, without their definitions. A missing or deleted workflow
+	// gives ErrNotFound.
+	ListWorkflowVersions(ctx context.Context, workflowID string) ([]*WorkflowVersion, error)
+	// SetWorkflowEnabled enables or disables a workflow (updated at now)
+	// and returns it; a missing or deleted one gives ErrNotFound.
+	SetWorkflowEnabled(ctx context.Context, workflowID string, enabled bool, now time.Time) (*Workflow, error)
+	// DeleteWorkflow deletes a workflow softly: it is disabled and no
+	// longer found or listed, while its runs and versions stay (runs go on,
+	// and stay listed). A missing or already deleted one gives ErrNotFound.
+	DeleteWorkflow(ctx context.Context, workflowID string, now time.Time) error
 
 	// CreateRun inserts a run as given (with any step runs it already
 	// carries) in one transaction: normally queued; a run created with
@@ -145,6 +351,8 @@ type Store interface {
 	GetRun(ctx context.Context, id string) (*workflow.Run, error)
 	// ListRuns returns runs newest first, without their step runs.
 	ListRuns(ctx context.Context, f RunFilter) ([]*workflow.Run, error)
+	// CountRuns counts the runs in a status (the queue's depth: queued).
+	CountRuns(ctx context.Context, status workflow.RunStatus) (int, error)
 
 	// ClaimRuns leases up to limit runs that are due to owner until
 	// now+lease and returns them with their step runs, marked running. Due
@@ -201,6 +409,42 @@ type Store interface {
 	// be used once. A missing state, or one expired at now (which is
 	// deleted too), gives ErrNotFound.
 	TakeOAuthState(ctx context.Context, id string, now time.Time) (*OAuthState, error)
+
+	// CreateToken inserts an API token; a duplicate id or hash gives
+	// ErrConflict.
+	CreateToken(ctx context.Context, t *Token) error
+	// GetTokenByHash returns the token with that hash, revoked or not
+	// (RevokedAt tells), or ErrNotFound.
+	GetTokenByHash(ctx context.Context, hash string) (*Token, error)
+	// ListTokens returns every token, revoked ones included, newest first.
+	ListTokens(ctx context.Context) ([]*Token, error)
+	// RevokeToken revokes a token at now; a token revoked already keeps its
+	// first revocation time. A missing token gives ErrNotFound.
+	RevokeToken(ctx context.Context, id string, now time.Time) error
+	// TouchToken records that the token was used at now (last_used_at
+	// never moves back). A missing token gives ErrNotFound.
+	TouchToken(ctx context.Context, id string, now time.Time) error
+
+	// InsertEvent puts an event in the inbox (pending, unless e.Status is
+	// set) and returns it with inserted true. When an event with the same
+	// source, user, connection and non-empty DedupeKey is there already it
+	// writes nothing and returns that first event with inserted false. A
+	// duplicate id gives ErrConflict.
+	InsertEvent(ctx context.Context, e *Event) (ev *Event, inserted bool, err error)
+	// GetEvent returns one event, or ErrNotFound.
+	GetEvent(ctx context.Context, id string) (*Event, error)
+	// ListEvents returns events newest first.
+	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
+	// FinishEvent records how an event was routed (see EventResult); a
+	// missing event gives ErrNotFound.
+	FinishEvent(ctx context.Context, id string, r EventResult) error
+	// ListPendingEvents returns up to limit events still pending that were
+	// received before receivedBefore, oldest first: what a restarted
+	// server must still route.
+	ListPendingEvents(ctx context.Context, receivedBefore time.Time, limit int) ([]*Event, error)
+
+	// Ping makes a cheap read, to tell that the store answers.
+	Ping(ctx context.Context) error
 
 	// Close releases the store's resources.
 	Close() error

@@ -54,9 +54,13 @@ type Run struct {
 	Status     RunStatus       `json:"status"`
 	Error      string          `json:"error,omitempty"`
 	Trigger    json.RawMessage `json:"trigger"`
-	CreatedAt  time.Time       `json:"created_at"`
-	StartedAt  *time.Time      `json:"started_at,omitempty"`
-	FinishedAt *time.Time      `json:"finished_at,omitempty"`
+	// TriggerType is what started the run ("api", "schedule", a Lever
+	// event type); EventID the inbox event that did, if any.
+	TriggerType string     `json:"trigger_type,omitempty"`
+	EventID     string     `json:"event_id,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	StartedAt   *time.Time `json:"started_at,omitempty"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
 	// WakeAt is when a waiting run is due again.
 	WakeAt *time.Time `json:"wake_at,omitempty"`
 	// LeaseOwner and LeaseUntil name the worker holding the run, if any.

@@ -62,3 +62,27 @@ func CreateAtVersion(ctx context.Context, dsn string, version int) error {
 	}
 	return applyMigrations(ctx, db, d, ms, time.Now().UTC())
 }
+
+// SeedAtVersion creates the database at dsn with the migrations up to
+// version only, then runs stmts on it: the data an older Leverflow left.
+func SeedAtVersion(ctx context.Context, dsn string, version int, stmts ...string) error {
+	if err := CreateAtVersion(ctx, dsn, version); err != nil {
+		return err
+	}
+	d, err := dialectFor(dsn)
+	if err != nil {
+		return err
+	}
+	s := &Store{d: d}
+	defer s.Close()
+	db, err := s.openPool(d.writer(), d.writerConns(), false)
+	if err != nil {
+		return err
+	}
+	for _, stmt := range stmts {
+		if err := db.WithContext(ctx).Exec(stmt).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -16,6 +16,9 @@ type migration struct {
 	version int
 	name    string
 	stmts   []string
+	// after, when set, runs after stmts in the same transaction: a data
+	// change that is simpler in Go than in SQL both databases accept.
+	after func(tx *gorm.DB) error
 }
 
 // migrations is the schema's whole history. The DDL is written in SQL that
@@ -138,6 +141,93 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		version: 4,
+		name:    "workflow state, API tokens, the event inbox, run origins",
+		stmts: []string{
+			// A workflow is disabled until enabled; trigger_type and
+			// trigger_connection copy the latest version's trigger (for
+			// routing events without decoding every definition);
+			// deleted_at marks a soft delete (NULL: live).
+			`ALTER TABLE workflows ADD COLUMN enabled BOOLEAN NOT NULL DEFAULT FALSE`,
+			`ALTER TABLE workflows ADD COLUMN trigger_type TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE workflows ADD COLUMN trigger_connection TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE workflows ADD COLUMN deleted_at BIGINT`,
+			`CREATE INDEX workflows_trigger ON workflows (trigger_connection, trigger_type)`,
+			// hash is the SHA-256 (hex) of the token; the token itself is
+			// never stored.
+			`CREATE TABLE api_tokens (
+				id           TEXT    NOT NULL PRIMARY KEY,
+				name         TEXT    NOT NULL DEFAULT '',
+				hash         TEXT    NOT NULL,
+				admin        BOOLEAN NOT NULL DEFAULT FALSE,
+				user_id      TEXT    NOT NULL DEFAULT '',
+				created_at   BIGINT  NOT NULL,
+				last_used_at BIGINT,
+				revoked_at   BIGINT
+			)`,
+			`CREATE UNIQUE INDEX api_tokens_hash ON api_tokens (hash)`,
+			`CREATE INDEX api_tokens_created_at ON api_tokens (created_at)`,
+			// The inbox: every event received, before it is routed. run_ids
+			// is a JSON list of the runs it started.
+			`CREATE TABLE events (
+				id          TEXT    NOT NULL PRIMARY KEY,
+				source      TEXT    NOT NULL,
+				connection  TEXT    NOT NULL DEFAULT '',
+				user_id     TEXT    NOT NULL DEFAULT '',
+				type        TEXT    NOT NULL DEFAULT '',
+				dedupe_key  TEXT    NOT NULL DEFAULT '',
+				payload     TEXT    NOT NULL DEFAULT '',
+				received_at BIGINT  NOT NULL,
+				status      TEXT    NOT NULL,
+				error       TEXT    NOT NULL DEFAULT '',
+				run_ids     TEXT    NOT NULL DEFAULT '',
+				routed_at   BIGINT,
+				replays     INTEGER NOT NULL DEFAULT 0
+			)`,
+			// An event delivered twice is kept once (InsertEvent's ON
+			// CONFLICT names this index's columns and predicate).
+			`CREATE UNIQUE INDEX events_dedupe ON events (source, user_id, connection, dedupe_key) WHERE dedupe_key <> ''`,
+			// Pending events oldest first; listings by status, connection
+			// and type newest first.
+			`CREATE INDEX events_status_received_at ON events (status, received_at)`,
+			`CREATE INDEX events_connection_id ON events (connection, id)`,
+			`CREATE INDEX events_type_id ON events (type, id)`,
+			`CREATE INDEX events_received_at ON events (received_at)`,
+			// What started a run: the trigger type, and the inbox event.
+			`ALTER TABLE runs ADD COLUMN event_id TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE runs ADD COLUMN trigger_type TEXT NOT NULL DEFAULT ''`,
+			`CREATE INDEX runs_event_id ON runs (event_id) WHERE event_id <> ''`,
+			`CREATE INDEX runs_trigger_type_id ON runs (trigger_type, id)`,
+			`CREATE INDEX runs_created_at ON runs (created_at)`,
+			// Run counts by workflow and status, from the index alone.
+			`CREATE INDEX runs_workflow_id_status ON runs (workflow_id, status)`,
+		},
+		after: backfillTriggers,
+	},
+}
+
+// backfillTriggers copies the latest version's trigger of every workflow
+// saved before migration 4 into its trigger columns.
+func backfillTriggers(tx *gorm.DB) error {
+	var rows []struct {
+		ID         string
+		Definition string
+	}
+	if err := tx.Raw(`SELECT w.id AS id, v.definition AS definition FROM workflows w
+		JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.latest_version`).Scan(&rows).Error; err != nil {
+		return fmt.Errorf("reading workflow definitions: %w", err)
+	}
+	for _, r := range rows {
+		typ, conn := triggerOf([]byte(r.Definition))
+		if typ == "" && conn == "" {
+			continue
+		}
+		if err := tx.Exec(`UPDATE workflows SET trigger_type = ?, trigger_connection = ? WHERE id = ?`, typ, conn, r.ID).Error; err != nil {
+			return fmt.Errorf("setting the trigger of workflow %s: %w", r.ID, err)
+		}
+	}
+	return nil
 }
 
 // ddl is a migration statement in d's SQL.
@@ -182,6 +272,11 @@ func applyMigrations(ctx context.Context, db *gorm.DB, d dialect, ms []migration
 			}
 			for _, stmt := range m.stmts {
 				if err := tx.Exec(ddl(d, stmt)).Error; err != nil {
+					return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+				}
+			}
+			if m.after != nil {
+				if err := m.after(tx); err != nil {
 					return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 				}
 			}

@@ -16,6 +16,8 @@ type runRow struct {
 	Status          string `gorm:"column:status"`
 	Error           string `gorm:"column:error"`
 	Trigger         string `gorm:"column:trigger"`
+	TriggerType     string `gorm:"column:trigger_type"`
+	EventID         string `gorm:"column:event_id"`
 	CreatedAt       int64  `gorm:"column:created_at;autoCreateTime:false"`
 	StartedAt       *int64 `gorm:"column:started_at"`
 	FinishedAt      *int64 `gorm:"column:finished_at"`
@@ -100,6 +102,8 @@ func toRunRow(r *workflow.Run) runRow {
 		Status:          string(status),
 		Error:           r.Error,
 		Trigger:         jsonText(r.Trigger),
+		TriggerType:     r.TriggerType,
+		EventID:         r.EventID,
 		CreatedAt:       micros(r.CreatedAt),
 		StartedAt:       microsPtr(r.StartedAt),
 		FinishedAt:      microsPtr(r.FinishedAt),
@@ -119,6 +123,8 @@ func (r *runRow) run() *workflow.Run {
 		Status:          workflow.RunStatus(r.Status),
 		Error:           r.Error,
 		Trigger:         textJSON(r.Trigger),
+		TriggerType:     r.TriggerType,
+		EventID:         r.EventID,
 		CreatedAt:       fromMicros(r.CreatedAt),
 		StartedAt:       fromMicrosPtr(r.StartedAt),
 		FinishedAt:      fromMicrosPtr(r.FinishedAt),

@@ -36,7 +36,7 @@ func (s *Store) CreateRun(ctx context.Context, run *workflow.Run) error {
 		},
 		exec: func(ctx context.Context, tx *sql.Tx) error {
 			if _, err := tx.StmtContext(ctx, insert).ExecContext(ctx, row.ID, row.WorkflowID, row.Version, row.UserID, row.Status, row.Error,
-				row.Trigger, row.CreatedAt, row.StartedAt, row.FinishedAt, row.WakeAt, row.LeaseOwner, row.LeaseUntil, row.CancelRequested); err != nil {
+				row.Trigger, row.TriggerType, row.EventID, row.CreatedAt, row.StartedAt, row.FinishedAt, row.WakeAt, row.LeaseOwner, row.LeaseUntil, row.CancelRequested); err != nil {
 				return err
 			}
 			return up.upsert(ctx, tx, run.ID, steps)
@@ -49,7 +49,7 @@ func (s *Store) CreateRun(ctx context.Context, run *workflow.Run) error {
 }
 
 // insertRunSQL inserts one run with every column of runRow.
-const insertRunSQL = `INSERT INTO runs (id, workflow_id, version, user_id, status, error, "trigger", created_at, started_at, finished_at, wake_at, lease_owner, lease_until, cancel_requested) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertRunSQL = `INSERT INTO runs (id, workflow_id, version, user_id, status, error, "trigger", trigger_type, event_id, created_at, started_at, finished_at, wake_at, lease_owner, lease_until, cancel_requested) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func mapSteps(m map[string]*workflow.StepRun) []*workflow.StepRun {
 	out := make([]*workflow.StepRun, 0, len(m))
@@ -150,6 +150,18 @@ func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]*workflow.Ru
 	if f.Status != "" {
 		q = q.Where("status = ?", string(f.Status))
 	}
+	if f.TriggerType != "" {
+		q = q.Where("trigger_type = ?", f.TriggerType)
+	}
+	if f.EventID != "" {
+		q = q.Where("event_id = ?", f.EventID)
+	}
+	if !f.CreatedAfter.IsZero() {
+		q = q.Where("created_at >= ?", micros(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		q = q.Where("created_at < ?", micros(f.CreatedBefore))
+	}
 	if f.After != "" {
 		q = q.Where("id < ?", f.After)
 	}
@@ -162,6 +174,15 @@ func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]*workflow.Ru
 		out[i] = rows[i].run()
 	}
 	return out, nil
+}
+
+// CountRuns counts the runs in a status.
+func (s *Store) CountRuns(ctx context.Context, status workflow.RunStatus) (int, error) {
+	var n int64
+	if err := s.r.WithContext(ctx).Model(&runRow{}).Where("status = ?", string(status)).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("counting %s runs: %w", status, dbErr(err))
+	}
+	return int(n), nil
 }
 
 // RequestCancel cancels a run. A run no worker holds (queued, waiting, or

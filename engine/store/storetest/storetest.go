@@ -58,6 +58,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LargeOutput", testLargeOutput},
 	}
 	tests = append(tests, connectionTests...)
+	tests = append(tests, workflowTests...)
+	tests = append(tests, tokenTests...)
+	tests = append(tests, eventTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
