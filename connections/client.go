@@ -293,6 +293,17 @@ func (m *Manager) refreshClaimed(ctx context.Context, k connKey, c *store.Connec
 			}
 			return "", fmt.Errorf("refreshing the access token of connection %q (retryable): its credentials were replaced meanwhile", k.name)
 		}
+		// Keep what else changed in the secrets meanwhile (webhook
+		// signature tokens); only the tokens are this refresh's.
+		fsec, oerr := m.openSecrets(fresh)
+		if oerr != nil {
+			return "", oerr
+		}
+		fsec.AccessToken, fsec.RefreshToken = sec.AccessToken, sec.RefreshToken
+		if sealed, err = m.sealSecrets(fresh.UserID, fresh.Name, fsec); err != nil {
+			return "", err
+		}
+		sec = fsec
 		c = fresh
 	}
 	m.log.Info("Lever access token refreshed", "connection", k.name, "user_id", k.userID)

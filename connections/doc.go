@@ -17,7 +17,8 @@
 // else from a key file that LoadKey creates on first start with mode 0600
 // (a random key in base64); a key file readable by group or others is
 // refused. Every secret of a connection (API key, client secret, access
-// and refresh tokens) is one JSON document sealed with AES-256-GCM:
+// and refresh tokens, webhook signature tokens) is one JSON document
+// sealed with AES-256-GCM:
 //
 //	blob = version (1 byte, 1) || nonce (12 random bytes) || ciphertext || tag
 //
@@ -135,6 +136,40 @@
 // carries a warning in its view; CheckExpiry lists them for every user
 // (store.ListAllConnections) and logs one warning each (name, user id and
 // date only).
+//
+// # Webhooks
+//
+// RegisterWebhooks makes the connection's Lever account deliver Lever
+// events (by default WebhookEvents, the ten Lever pushes) to a receiver
+// URL, the server's POST /hooks/lever/<name>. It is idempotent: it lists
+// the account's webhooks (GET /webhooks), keeps the ones already
+// delivering a wanted event to that URL whose signature token the
+// connection holds, deletes the connection's stale ones (at that URL
+// without a held token, duplicates, events no longer wanted, its own at
+// another URL, and ones an earlier attempt failed to delete), creates the
+// missing ones (POST /webhooks) and seals each signatureToken, which Lever
+// returns only once, in the connection's secrets (event → webhook id and
+// token). The public view (Connection.Webhooks, a WebhookSet) has the URL
+// and, per event, the webhook id and creation time; never a token.
+//
+// One change of a connection's webhooks runs at a time: a lock in the
+// process and, across processes, a claim recorded in the connection
+// (conditional on the revision read, valid 2 minutes) that other
+// processes wait out. The tokens are saved in one write over the claim's
+// revision; when a token refresh saved meanwhile, the connection is read
+// again and the webhooks written over the fresh secrets, and a refresh
+// that finds the connection changed keeps the webhook tokens likewise, so
+// neither change is lost. Webhooks created but not saved are deleted
+// again (best effort; the next registration deletes leftovers).
+// Replacing a connection's credentials keeps its webhooks when the new
+// credentials reach the same account in the same environment.
+//
+// WebhookSecrets gives the receiver the token of each event to verify a
+// delivery with (triggers.VerifyLeverSignature). It is cached in memory:
+// this process's changes invalidate the cache at once, other processes'
+// within 10 seconds. UnregisterWebhooks deletes them from Lever, and
+// Delete unregisters first, best effort (a failure is logged with the
+// connection's name and does not stop the delete).
 //
 // # Errors
 //

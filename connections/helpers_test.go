@@ -86,6 +86,9 @@ type lever struct {
 	tokenStatus atomic.Int32
 	// apiUnauthorized makes every /v1 call a 401.
 	apiUnauthorized atomic.Bool
+	// beforeAPI, when set, runs (once) before a /v1 request whose method
+	// and path it accepts is served.
+	beforeAPI atomic.Pointer[func(*http.Request) bool]
 }
 
 func (l *lever) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -103,6 +106,9 @@ func (l *lever) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				(*f)()
 			}
 		}
+	}
+	if f := l.beforeAPI.Load(); f != nil && strings.HasPrefix(r.URL.Path, "/v1/") && (*f)(r) {
+		l.beforeAPI.CompareAndSwap(f, nil)
 	}
 	if strings.HasPrefix(r.URL.Path, "/v1/") && l.apiUnauthorized.Load() {
 		w.Header().Set("Content-Type", "application/json")

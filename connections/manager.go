@@ -171,6 +171,10 @@ type Manager struct {
 	clients  map[connKey]*cachedClient
 	tokens   map[connKey]*cachedToken
 	limiters map[string]*rate.Limiter
+	// hooks caches WebhookSecrets; hookLocks serialize the webhook
+	// changes of each connection.
+	hooks     webhookCache
+	hookLocks map[connKey]chan struct{}
 }
 
 type connKey struct{ userID, name string }
@@ -212,6 +216,8 @@ func New(cfg Config) (*Manager, error) {
 		clients:       map[connKey]*cachedClient{},
 		tokens:        map[connKey]*cachedToken{},
 		limiters:      map[string]*rate.Limiter{},
+		hooks:         webhookCache{entries: map[connKey]*cachedWebhooks{}, gen: map[connKey]uint64{}},
+		hookLocks:     map[connKey]chan struct{}{},
 	}
 	names := make([]string, 0, len(cfg.Environments))
 	for name := range cfg.Environments {
@@ -335,8 +341,11 @@ type Connection struct {
 	RefreshExpiresAt     *time.Time `json:"refresh_expires_at,omitempty"`
 	RefreshIdleExpiresAt *time.Time `json:"refresh_idle_expires_at,omitempty"`
 	Warnings             []string   `json:"warnings,omitempty"`
-	CreatedAt            time.Time  `json:"created_at"`
-	UpdatedAt            time.Time  `json:"updated_at"`
+	// Webhooks are the Lever webhooks registered for the connection
+	// (RegisterWebhooks), without their signature tokens.
+	Webhooks  *WebhookSet `json:"webhooks,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
 }
 
 // publicData is store.Connection.Public: what may be shown, never a
@@ -352,6 +361,11 @@ type publicData struct {
 	RefreshIdleExpiresAt *time.Time `json:"refresh_idle_expires_at,omitempty"`
 	Fix                  []string   `json:"fix,omitempty"`
 	Warnings             []string   `json:"warnings,omitempty"`
+	// Webhooks is the view of the registered webhooks; WebhookClaimUntil
+	// and WebhookClaimOwner record that a process is changing them.
+	Webhooks          *WebhookSet `json:"webhooks,omitempty"`
+	WebhookClaimUntil *time.Time  `json:"webhook_claim_until,omitempty"`
+	WebhookClaimOwner string      `json:"webhook_claim_owner,omitempty"`
 }
 
 // secrets is the sealed part of a connection.
@@ -360,6 +374,11 @@ type secrets struct {
 	ClientSecret string `json:"client_secret,omitempty"`
 	AccessToken  string `json:"access_token,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
+	// Webhooks are the registered webhooks by event, with the signature
+	// token Lever returned once; StaleWebhooks are ids of the connection's
+	// webhooks that could not be deleted yet.
+	Webhooks      map[string]webhookSecret `json:"webhooks,omitempty"`
+	StaleWebhooks []string                 `json:"stale_webhooks,omitempty"`
 }
 
 // String and LogValue keep secrets out of logs and error messages even
@@ -418,6 +437,7 @@ func (m *Manager) view(c *store.Connection) Connection {
 		RefreshExpiresAt:     c.RefreshExpiresAt,
 		RefreshIdleExpiresAt: p.RefreshIdleExpiresAt,
 		Warnings:             slices.Clone(p.Warnings),
+		Webhooks:             p.Webhooks.clone(),
 		CreatedAt:            c.CreatedAt,
 		UpdatedAt:            c.UpdatedAt,
 	}
@@ -545,6 +565,9 @@ func (m *Manager) save(ctx context.Context, c *store.Connection, old *store.Conn
 	} else {
 		c.CreatedAt = old.CreatedAt
 		c.Revision = old.Revision
+		if err := m.carryWebhooks(c, old); err != nil {
+			return err
+		}
 		err := m.store.UpdateConnection(ctx, c)
 		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("saving connection %q: it was changed or deleted meanwhile; try again: %w", c.Name, err)
@@ -563,6 +586,7 @@ func (m *Manager) forget(k connKey) {
 	delete(m.clients, k)
 	delete(m.tokens, k)
 	m.mu.Unlock()
+	m.forgetWebhooks(k)
 }
 
 // Get returns one connection.
@@ -589,9 +613,15 @@ func (m *Manager) List(ctx context.Context, userID string) ([]Connection, error)
 	return out, nil
 }
 
-// Delete removes a connection. Lever has no revocation endpoint: an OAuth
-// app stays listed under Authorized Apps in Lever until revoked there.
+// Delete removes a connection. It first unregisters the connection's
+// webhooks from Lever, best effort: a failure is logged (with the
+// connection's name only) and does not stop the delete. Lever has no
+// revocation endpoint: an OAuth app stays listed under Authorized Apps in
+// Lever until revoked there.
 func (m *Manager) Delete(ctx context.Context, userID, name string) error {
+	if err := m.UnregisterWebhooks(ctx, userID, name); err != nil && !errors.Is(err, ErrNotFound) {
+		m.log.Warn("could not unregister the Lever webhooks of a deleted connection; delete them in Lever", "connection", name)
+	}
 	err := m.store.DeleteConnection(ctx, userID, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: no connection named %q", ErrNotFound, name)
