@@ -1,7 +1,9 @@
 // Package triggers turns the outside world into runs: Lever webhooks, Lever
-// polling, schedules and API calls. This part is the pure logic the HTTP
-// layer (api) and the event inbox call; it imports no HTTP framework, keeps
-// no state and reads no clock (callers pass now).
+// polling, schedules and API calls. It imports no HTTP framework: the HTTP
+// layer (api) hands it request bodies. The webhook checks, Match and
+// TriggerData are pure (callers pass now); Receiver, the event inbox, keeps
+// Lever deliveries in the engine's store and routes them to runs, with an
+// injected clock.
 //
 // # Trigger types
 //
@@ -38,18 +40,41 @@
 //
 // # Receiving a Lever webhook
 //
-// The receiver of POST /hooks/lever/:connection does, in order:
+// Receiver is the event inbox behind POST /hooks/lever/:connection. Its
+// ReceiveLever does, in order:
 //
-//  1. cap the body at MaxWebhookBody and ParseLeverWebhook it
-//     (ErrTooLarge: 413, ErrMalformed: 400);
-//  2. VerifyLeverSignature with the connection's signature token, the
-//     configuration.signatureToken Lever returned when the webhook was
-//     registered (ErrBadSignature: 401);
-//  3. CheckFreshness against the current time (ErrStale: refuse);
-//  4. deduplicate on the connection and LeverEvent.DedupeKey (the token),
-//     recording it only once the runs are committed;
-//  5. start a run of every enabled workflow whose trigger type is in
-//     Match(ev), with TriggerData(ev) as `trigger`, then answer 2xx.
+//  1. ParseLeverWebhook the body, capped at MaxWebhookBody by the HTTP
+//     layer (ErrTooLarge: 413, ErrMalformed: 400);
+//  2. look up the connection's webhook secrets (ErrUnknownConnection:
+//     404, also for a connection with no webhook registered);
+//  3. VerifyLeverSignature with the signature token registered for the
+//     event, the configuration.signatureToken Lever returned when the
+//     webhook was registered (ErrBadSignature: 401);
+//  4. check freshness against its clock (ErrStale: 401);
+//  5. store the body in the inbox (store.InsertEvent, pending),
+//     deduplicated per user and connection on LeverEvent.DedupeKey (the
+//     token): a duplicate answers 200 with the first event's id and
+//     starts nothing. Only then is the delivery acknowledged.
+//
+// HTTPStatus maps its errors to the answer. Nothing is stored for a
+// refused delivery.
+//
+// Routing happens after the acknowledgement, so a slow database or many
+// workflows never make Lever time out: the stored event goes to a bounded
+// queue read by router goroutines (Start), and a sweep routes what the
+// queue could not take and what a crashed process acknowledged but never
+// routed (pending Lever events older than RouteDelay). Route starts one run
+// of every enabled workflow of the event's user whose trigger type is in
+// Match(ev) and whose trigger connection is the event's, with
+// TriggerData(ev) as `trigger`, and records the outcome on the event:
+// routed (with the run ids), unmatched (kept, visible, replayable) or, when
+// runs could not be started, pending again with "attempt n of
+// MaxRouteAttempts" as its error for the sweep to retry, then failed. Run
+// ids are deterministic (RunID), so routing an event twice (the sweep
+// racing the router, another node, a crash between starting the runs and
+// recording them) finds the runs already started instead of starting
+// them again. Replay and ReplayMatching route events again: new runs of
+// every enabled workflow that matches now, added to the event's runs.
 //
 // Lever signs only token and triggeredAt, not data: a captured delivery
 // could be replayed with other data. The freshness window and deduplication
