@@ -1,11 +1,13 @@
 // Package api is Leverflow's HTTP API (gin, JSON under /api/v1): workflows,
-// runs, the step catalog and Lever connections, with the OAuth callback,
-// the Lever proxy, GET /healthz and the OpenAPI 3 document at
-// /api/v1/openapi.json.
+// runs, the step and trigger catalogs, Lever connections, API tokens and
+// the event inbox, with the OAuth callback, the Lever proxy, the Lever
+// webhook endpoint, GET /healthz, GET /metrics and the OpenAPI 3 document
+// at /api/v1/openapi.json.
 //
 // Build a Server with New(Config) and serve Handler(). Every route under
 // /api/v1 needs "Authorization: Bearer <token>" checked by an
-// Authenticator (StaticTokens for LEVERFLOW_ADMIN_TOKEN), except the
+// Authenticator (StaticTokens for LEVERFLOW_ADMIN_TOKEN, StoreTokens for
+// the tokens of the store, composed with Chain), except the
 // OpenAPI document and the OAuth callback, which the one-time state and a
 // browser-binding cookie authenticate. GET /connections/lever/authorize
 // also takes the token as ?access_token=, because a browser navigates to
@@ -31,7 +33,8 @@
 // (with Allow), conflict 409, payload_too_large 413,
 // unsupported_media_type 415, invalid_workflow 422 (details: every {path,
 // message} problem), internal 500 (a panic too; the cause is logged, never
-// answered), bad_gateway 502 (Lever failed or could not be reached).
+// answered), bad_gateway 502 (Lever failed or could not be reached),
+// unavailable 503 (no event inbox, or the inbox could not store an event).
 //
 // Sentinels map to statuses in one place (errorFrom): store.ErrNotFound
 // and connections.ErrNotFound 404; store.ErrConflict,
@@ -62,7 +65,52 @@
 // "message"}), marked X-Leverflow-Upstream: lever so a Lever 401 is not
 // mistaken for the API's own.
 //
-// Later phases add their routes in routes(): workflow listing, deletion,
-// enabling and versions; tokens in the store (a store-backed
-// Authenticator); the event inbox and the Lever webhook endpoint.
+// Known limit: a run id derived from an Idempotency-Key is a UUIDv5, not a
+// UUIDv7, so it is not ordered by time. GET /runs pages by id (newest
+// first, assuming UUIDv7), so such runs sort by their hash, not by when
+// they started, and may show up on an earlier or later page than their
+// neighbours in time. The store has no idempotency-key column to keep
+// fresh UUIDv7 ids instead; until it has one, this is the trade-off.
+//
+// Workflows: POST creates version 1 of a new, disabled workflow (409 when
+// the id exists or existed: ids are never reused); PUT saves the next
+// version of an existing one, which stays enabled or disabled. GET
+// /workflows lists them by id with keyset paging ({workflows, next},
+// ?after=next), each with its trigger, newest run and run counts by status
+// (every status present). A deleted workflow (DELETE, 204) is 404
+// everywhere, its versions and diffs included; its runs stay readable.
+// POST /workflows/:id/enable validates the latest version again,
+// connections included, and answers 422 with every problem. GET
+// /workflows/:id/diff?from=N&to=M (defaults: the latest and the one before)
+// is a structural diff, a list of {path, op, from, to, step_id}; see Diff
+// for the format (steps are matched by id, so moving a step changes
+// nothing). engine.ErrInvalidArgument is a 400.
+//
+// Tokens: Config.Auth is usually Chain(static, NewStoreTokens(store, ...)):
+// the LEVERFLOW_ADMIN_TOKEN first, then the tokens of the store, looked up
+// by their SHA-256 (a revoked one is 401 "the token was revoked"). Their
+// use is recorded at most once a minute per token, in the background.
+// Admins list (never a token or its hash), create (POST /tokens: the token
+// is in that answer only) and revoke (DELETE /tokens/:id) them; NewToken
+// makes the "lf_" tokens for the CLI as well.
+//
+// Events and webhooks: POST /hooks/lever/:connection (no token; outside
+// /api/v1, next to /healthz and /metrics) reads at most
+// triggers.MaxWebhookBody bytes (413) and hands the body to
+// Config.Inbox.ReceiveLever, answering 200 {event_id, duplicate} only once
+// the event is committed; 400 malformed, 404 unknown connection (or one
+// without webhooks), 401 bad signature or stale with no body at all, 503
+// when it could not be stored (Lever retries). The runs start right after,
+// routed by the receiver. GET /events pages the inbox newest first, with
+// each payload; GET /events/:id adds the runs it started with their
+// statuses; POST /events/:id/replay routes one again (the answer has
+// new_run_ids) and POST /events/replay replays up to max (default 100, at
+// most 1000) events a filter selects. Without Config.Inbox the webhook and
+// replay routes answer 503 unavailable.
+//
+// Operations: GET /healthz pings the database and asks engine.Healthy
+// (200, or 503 with the reason); GET /metrics (no token) serves Metrics,
+// a Prometheus registry of its own. Pass one NewMetrics() value to
+// engine.Options.Observer, triggers.ReceiverConfig.Metrics and
+// Config.Metrics; Config.LeverStats adds the Lever clients' counters.
 package api

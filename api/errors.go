@@ -28,6 +28,7 @@ const (
 	CodeInvalidWorkflow      = "invalid_workflow"       // 422
 	CodeInternal             = "internal"               // 500
 	CodeBadGateway           = "bad_gateway"            // 502: Lever could not be reached or failed
+	CodeUnavailable          = "unavailable"            // 503: a part the request needs is missing or down
 )
 
 // Error is an API error: the status, the code and a message a user can
@@ -78,6 +79,10 @@ func conflict(format string, a ...any) *Error {
 	return newError(http.StatusConflict, CodeConflict, format, a...)
 }
 
+func unavailable(format string, a ...any) *Error {
+	return newError(http.StatusServiceUnavailable, CodeUnavailable, format, a...)
+}
+
 // errorFrom maps any error to the API error answered for it. Sentinels of
 // the engine, the store and connections map to their statuses; anything
 // unknown is a 500 whose message hides the cause (it is logged instead).
@@ -109,6 +114,8 @@ func errorFrom(err error) *Error {
 			Details: []any{authErr}}
 	}
 	switch {
+	case errors.Is(err, engine.ErrInvalidArgument):
+		return badRequest("%s", err)
 	case errors.Is(err, engine.ErrInvalidWorkflow):
 		return newError(http.StatusUnprocessableEntity, CodeInvalidWorkflow, "%s", err)
 	case errors.Is(err, connections.ErrNeedsReauth):

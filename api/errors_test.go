@@ -194,8 +194,8 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 	if got := r.header.Get("X-Request-Id"); got == "" || strings.Contains(got, " ") {
 		t.Errorf("X-Request-Id = %q, want a fresh id", got)
 	}
-	if got := string(r.body); strings.TrimSpace(got) != `{"status":"ok"}` {
-		t.Errorf("healthz: %s", got)
+	if h := r.json(t); h["status"] != "ok" {
+		t.Errorf("healthz: %s", r.body)
 	}
 	logs := f.logs.String()
 	for _, want := range []string{`"request_id":"req-123"`, `"route":"/api/v1/step-types"`, `"status":200`, `"method":"GET"`, `"duration_ms"`} {

@@ -11,3 +11,6 @@ func (s *Server) Routes() []Route {
 	}
 	return out
 }
+
+// StatusOf is the HTTP status errorFrom maps err to.
+func StatusOf(err error) int { return errorFrom(err).Status }

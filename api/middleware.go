@@ -89,8 +89,14 @@ func (s *Server) recovery(c *gin.Context) {
 }
 
 // limitBody refuses a declared Content-Length over the limit at once and
-// caps the reader for bodies that do not declare one (chunked).
+// caps the reader for bodies that do not declare one (chunked). The Lever
+// webhook route has its own cap, triggers.MaxWebhookBody, applied by its
+// handler whatever Config.BodyLimit is.
 func (s *Server) limitBody(c *gin.Context) {
+	if c.FullPath() == hookRoute {
+		c.Next()
+		return
+	}
 	if c.Request.ContentLength > s.bodyLimit {
 		fail(c, &http.MaxBytesError{Limit: s.bodyLimit})
 		return

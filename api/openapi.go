@@ -54,16 +54,31 @@ var (
 	workflowIDParam = pathParam("id", "The workflow id.")
 	runIDParam      = pathParam("id", "The run id.")
 	connNameParam   = pathParam("name", "The connection name.")
+	eventIDParam    = pathParam("id", "The event id.")
+	pageParams      = []paramDoc{queryParam("limit", "integer", "Page size, 1-200 (default 50)."),
+		queryParam("after", "string", "The next cursor of the previous page.")}
 )
+
+func withPage(params ...paramDoc) []paramDoc { return append(params, pageParams...) }
 
 // operations lists every route. Keep it in step with routes(): the
 // OpenAPI test fails otherwise.
 var operations = []operationDoc{
-	{method: "GET", path: "/healthz", summary: "Health: 200 once the database answers a read.", auth: authNone,
+	{method: "GET", path: "/healthz", summary: "Health: 200 when the database answers a ping and the engine's worker loop ticks; 503 with the reason otherwise.", auth: authNone,
 		ok: map[int]string{200: "Health"}, errors: []int{503}},
+	{method: "GET", path: "/metrics", summary: "Prometheus metrics in the text exposition format: runs, steps, queue depth, webhooks, Lever requests and HTTP requests.", auth: authNone,
+		ok: map[int]string{200: "text"}},
+	{method: "POST", path: "/hooks/lever/{connection}", summary: "Lever's webhook deliveries for a connection (register <base URL>/hooks/lever/<name> in Lever). No token: the delivery's signature authenticates it. Answered once the event is committed to the inbox; a repeated delivery is duplicate:true and starts nothing. 401 (bad signature or stale) has no body.", auth: authNone,
+		params: []paramDoc{pathParam("connection", "The connection name.")}, body: "LeverWebhook",
+		ok: map[int]string{200: "WebhookReceipt"}, errors: []int{400, 401, 404, 413, 503}},
 	{method: "GET", path: "/api/v1/openapi.json", summary: "This document.", auth: authNone,
 		ok: map[int]string{200: "any"}},
-	{method: "POST", path: "/api/v1/workflows", summary: "Create a workflow (version 1), validated against the step types and the connections that exist.", auth: authBearer,
+	{method: "GET", path: "/api/v1/workflows", summary: "Workflows (not deleted) by id, with their trigger, newest run and run counts by status; keyset paging.", auth: authBearer,
+		params: withPage(queryParam("enabled", "boolean", "Only enabled (true) or disabled (false) workflows."),
+			queryParam("trigger_type", "string", "Only workflows with this trigger type; repeat it or separate types with commas."),
+			queryParam("connection", "string", "Only workflows triggered through this connection.")),
+		ok: map[int]string{200: "WorkflowPage"}, errors: []int{400, 401}},
+	{method: "POST", path: "/api/v1/workflows", summary: "Create a workflow (version 1, disabled), validated against the step types and the connections that exist; 409 when the id exists or existed.", auth: authBearer,
 		params: []paramDoc{queryParam("id", "string", "The id to give it (1-63 of a-z, 0-9, - and _); a UUIDv7 when left out.")},
 		body:   "Workflow", ok: map[int]string{201: "WorkflowVersion"}, errors: []int{400, 401, 403, 409, 413, 415, 422}},
 	{method: "POST", path: "/api/v1/workflows/validate", summary: "Validate a workflow without saving it; malformed JSON is a problem too.", auth: authBearer,
@@ -71,9 +86,21 @@ var operations = []operationDoc{
 	{method: "GET", path: "/api/v1/workflows/{id}", summary: "A workflow's latest version, or ?version=N.", auth: authBearer,
 		params: []paramDoc{workflowIDParam, queryParam("version", "integer", "The version; the latest when left out.")},
 		ok:     map[int]string{200: "WorkflowVersion"}, errors: []int{400, 401, 404}},
-	{method: "PUT", path: "/api/v1/workflows/{id}", summary: "Save a new version of an existing workflow.", auth: authBearer,
+	{method: "PUT", path: "/api/v1/workflows/{id}", summary: "Save a new version of an existing workflow; it stays enabled or disabled.", auth: authBearer,
 		params: []paramDoc{workflowIDParam}, body: "Workflow",
 		ok: map[int]string{200: "WorkflowVersion"}, errors: []int{400, 401, 403, 404, 413, 415, 422}},
+	{method: "DELETE", path: "/api/v1/workflows/{id}", summary: "Delete a workflow: it is disabled and no longer found; its runs stay readable and its id is never reused.", auth: authBearer,
+		params: []paramDoc{workflowIDParam}, ok: map[int]string{204: "empty"}, errors: []int{401, 403, 404}},
+	{method: "GET", path: "/api/v1/workflows/{id}/versions", summary: "A workflow's versions, newest first, without their definitions.", auth: authBearer,
+		params: []paramDoc{workflowIDParam}, ok: map[int]string{200: "VersionList"}, errors: []int{401, 404}},
+	{method: "GET", path: "/api/v1/workflows/{id}/diff", summary: "The structural changes from one version to another: {path, op (add, remove, replace), from, to, step_id}; steps are matched by id, so a moved step is no change.", auth: authBearer,
+		params: []paramDoc{workflowIDParam, queryParam("from", "integer", "The older version (default: the one before to)."),
+			queryParam("to", "integer", "The newer version (default: the latest).")},
+		ok: map[int]string{200: "WorkflowDiff"}, errors: []int{400, 401, 404}},
+	{method: "POST", path: "/api/v1/workflows/{id}/enable", summary: "Turn a workflow on for its trigger, after validating its latest version again (422 with every problem).", auth: authBearer,
+		params: []paramDoc{workflowIDParam}, ok: map[int]string{200: "WorkflowState"}, errors: []int{401, 403, 404, 422}},
+	{method: "POST", path: "/api/v1/workflows/{id}/disable", summary: "Turn a workflow off: its trigger starts no more runs; runs already started go on.", auth: authBearer,
+		params: []paramDoc{workflowIDParam}, ok: map[int]string{200: "WorkflowState"}, errors: []int{401, 403, 404}},
 	{method: "POST", path: "/api/v1/workflows/{id}/runs", summary: "Start a run; the body is the trigger data (any JSON, {} when empty).", auth: authBearer,
 		params: []paramDoc{workflowIDParam,
 			{name: "Idempotency-Key", in: "header", typ: "string", description: "A repeated key (per workflow) answers 200 with the first run instead of starting another. At most 255 characters."},
@@ -95,6 +122,27 @@ var operations = []operationDoc{
 		params: []paramDoc{runIDParam}, ok: map[int]string{200: "RunSummary"}, errors: []int{401, 404, 409}},
 	{method: "GET", path: "/api/v1/step-types", summary: "The step catalog: every step type's spec with its input and output schemas.", auth: authBearer,
 		ok: map[int]string{200: "StepTypeList"}, errors: []int{401}},
+	{method: "GET", path: "/api/v1/trigger-types", summary: "The trigger catalog: every trigger type with how it is delivered, the schema of its trigger data and an example.", auth: authBearer,
+		ok: map[int]string{200: "TriggerTypeList"}, errors: []int{401}},
+	{method: "GET", path: "/api/v1/tokens", summary: "API tokens, revoked ones too, newest first; never a token or its hash. Admin only.", auth: authBearer,
+		ok: map[int]string{200: "TokenList"}, errors: []int{401, 403}},
+	{method: "POST", path: "/api/v1/tokens", summary: "Create an API token; the answer is the only time the token is shown. Admin only.", auth: authBearer,
+		body: "CreateTokenRequest", ok: map[int]string{201: "CreatedToken"}, errors: []int{400, 401, 403, 413, 415}},
+	{method: "DELETE", path: "/api/v1/tokens/{id}", summary: "Revoke an API token: it is refused (401) from then on. Admin only.", auth: authBearer,
+		params: []paramDoc{pathParam("id", "The token id.")}, ok: map[int]string{204: "empty"}, errors: []int{401, 403, 404}},
+	{method: "GET", path: "/api/v1/events", summary: "The event inbox (Lever webhooks, polls), newest first, with each event's payload; keyset paging.", auth: authBearer,
+		params: withPage(queryParam("source", "string", "lever, poll or api."), queryParam("connection", "string", "Only events of this connection."),
+			queryParam("type", "string", "Only events of this type, e.g. candidateStageChange."),
+			queryParam("status", "string", "pending, routed, unmatched or failed."),
+			queryParam("since", "string", "Received at or after this RFC 3339 time."),
+			queryParam("until", "string", "Received before this RFC 3339 time.")),
+		ok: map[int]string{200: "EventPage"}, errors: []int{400, 401}},
+	{method: "GET", path: "/api/v1/events/{id}", summary: "An event with the runs it started and the status of each.", auth: authBearer,
+		params: []paramDoc{eventIDParam}, ok: map[int]string{200: "EventDetail"}, errors: []int{401, 404}},
+	{method: "POST", path: "/api/v1/events/{id}/replay", summary: "Route an event again to every enabled workflow that matches it now: the event with all its runs and new_run_ids. Admin only.", auth: authBearer,
+		params: []paramDoc{eventIDParam}, ok: map[int]string{200: "EventDetail"}, errors: []int{401, 403, 404, 409, 503}},
+	{method: "POST", path: "/api/v1/events/replay", summary: "Replay up to max (default 100, at most 1000) events that the filter selects, newest first; pending ones are skipped. Admin only.", auth: authBearer,
+		body: "ReplayRequest", ok: map[int]string{200: "ReplayResult"}, errors: []int{400, 401, 403, 413, 415, 503}},
 	{method: "GET", path: "/api/v1/connections", summary: "The workspace's Lever connections (never a secret).", auth: authBearer,
 		ok: map[int]string{200: "ConnectionList"}, errors: []int{401}},
 	{method: "POST", path: "/api/v1/connections", summary: "Connect a Lever account with an API key; 409 when the name is taken (send replace) or the key reaches another account (send confirm_account_change).", auth: authBearer,
@@ -203,11 +251,12 @@ func buildOpenAPI() obj {
 	for status, code := range map[int]string{
 		400: CodeBadRequest, 401: CodeUnauthorized, 403: CodeForbidden, 404: CodeNotFound, 405: CodeMethodNotAllowed,
 		409: CodeConflict, 413: CodePayloadTooLarge, 415: CodeUnsupportedMediaType, 422: CodeInvalidWorkflow,
-		500: CodeInternal, 502: CodeBadGateway, 503: "unavailable",
+		500: CodeInternal, 502: CodeBadGateway, 503: CodeUnavailable,
 	} {
 		desc := http.StatusText(status) + " (code " + code + ")"
 		if status == 503 {
-			errResponses[strconv.Itoa(status)] = obj{"description": desc, "content": obj{"application/json": obj{"schema": ref("Health")}}}
+			errResponses[strconv.Itoa(status)] = obj{"description": desc + "; GET /healthz answers a Health instead",
+				"content": obj{"application/json": obj{"schema": obj{"oneOf": []any{ref("Error"), ref("Health")}}}}}
 			continue
 		}
 		errResponses[strconv.Itoa(status)] = obj{"description": desc, "content": obj{"application/json": obj{"schema": ref("Error")}}}
@@ -215,7 +264,7 @@ func buildOpenAPI() obj {
 	return obj{
 		"openapi": "3.0.3",
 		"info": obj{"title": "Leverflow API", "version": "1",
-			"description": "Workflows, runs, step types and Lever connections. Every error is {\"error\": {\"code\", \"message\", \"details\"}}; every answer carries X-Request-Id."},
+			"description": "Workflows, runs, step and trigger types, Lever connections, API tokens, the event inbox and Lever webhooks, health and metrics. Every error is {\"error\": {\"code\", \"message\", \"details\"}}; every answer carries X-Request-Id."},
 		"servers":  []any{obj{"url": "/"}},
 		"security": []any{obj{"bearer": []any{}}},
 		"paths":    paths,
@@ -241,6 +290,8 @@ func successResponse(status int, kind string) obj {
 		return obj{"description": http.StatusText(status)}
 	case "any":
 		return obj{"description": http.StatusText(status), "content": obj{"application/json": obj{"schema": obj{}}}}
+	case "text":
+		return obj{"description": http.StatusText(status), "content": obj{"text/plain": obj{"schema": obj{"type": "string"}}}}
 	}
 	desc := http.StatusText(status)
 	if status == 200 && kind == "Run" {
@@ -275,6 +326,16 @@ func object(required []string, props obj) obj {
 	return o
 }
 
+var workflowStateSchema = object([]string{"id", "name", "version", "enabled", "trigger", "created_at", "updated_at"}, obj{
+	"id": str(""), "name": str("The latest version's name."), "version": obj{"type": "integer", "description": "The latest version."},
+	"enabled": obj{"type": "boolean"},
+	"trigger": object([]string{"type"}, obj{"type": str("The latest version's trigger type."), "connection": str("Its connection, if any.")}),
+	"last_run": obj{"nullable": true, "allOf": []any{object([]string{"id", "status", "created_at"}, obj{"id": str(""), "status": str(""), "created_at": dt("")})},
+		"description": "The newest run (listings only); null when it never ran."},
+	"run_counts": obj{"type": "object", "additionalProperties": obj{"type": "integer"}, "description": "Runs by status, every status present (listings only)."},
+	"created_at": dt(""), "updated_at": dt(""),
+})
+
 func schemas() obj {
 	runProps := obj{
 		"id": str("The run id (UUIDv7; UUIDv5 when started with an Idempotency-Key)."), "workflow_id": str("The workflow."),
@@ -293,7 +354,7 @@ func schemas() obj {
 	return obj{
 		"Error": object([]string{"error"}, obj{"error": object([]string{"code", "message", "details"}, obj{
 			"code": obj{"type": "string", "enum": []string{CodeBadRequest, CodeUnauthorized, CodeForbidden, CodeNotFound,
-				CodeMethodNotAllowed, CodeConflict, CodePayloadTooLarge, CodeUnsupportedMediaType, CodeInvalidWorkflow, CodeInternal, CodeBadGateway}},
+				CodeMethodNotAllowed, CodeConflict, CodePayloadTooLarge, CodeUnsupportedMediaType, CodeInvalidWorkflow, CodeInternal, CodeBadGateway, CodeUnavailable}},
 			"message": str("What went wrong and how to fix it."),
 			"details": obj{"type": "array", "items": obj{"description": "For invalid_workflow and field errors: {path, message}."}},
 		})}),
@@ -301,7 +362,7 @@ func schemas() obj {
 		"Workflow":         obj{"type": "object", "description": "A workflow document: name, description, trigger, vars, timeout, steps, edges (see DESIGN.md)."},
 		"TriggerData":      anyv("Any JSON: the run's trigger data."),
 		"LeverBody":        anyv("The JSON body passed to Lever."),
-		"WorkflowVersion":  object([]string{"id", "version", "name", "created_at", "workflow"}, obj{"id": str(""), "version": obj{"type": "integer"}, "name": str(""), "created_at": dt(""), "workflow": ref("Workflow")}),
+		"WorkflowVersion":  object([]string{"id", "version", "name", "enabled", "created_at", "workflow"}, obj{"id": str(""), "version": obj{"type": "integer"}, "name": str(""), "enabled": obj{"type": "boolean", "description": "Whether the workflow is enabled now."}, "created_at": dt(""), "workflow": ref("Workflow")}),
 		"ValidationResult": object([]string{"valid", "problems"}, obj{"valid": obj{"type": "boolean"}, "problems": obj{"type": "array", "items": ref("Problem")}}),
 		"RunSummary":       object([]string{"id", "workflow_id", "version", "status"}, runProps),
 		"Run":              object([]string{"id", "workflow_id", "version", "status", "steps"}, withSteps),
@@ -326,6 +387,54 @@ func schemas() obj {
 			"confirm_account_change": obj{"type": "boolean"},
 		}),
 		"TestResult": object([]string{"connection", "account", "latency_ms"}, obj{"connection": ref("Connection"), "account": obj{"type": "object"}, "latency_ms": obj{"type": "integer"}}),
-		"Health":     object([]string{"status"}, obj{"status": str("ok, or unavailable")}),
+		"Health": object([]string{"status", "checks"}, obj{"status": str("ok, or unavailable"),
+			"checks": obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "database and engine: ok, or why the check failed."},
+			"reason": str("The first failure, when unavailable.")}),
+		"WorkflowState": workflowStateSchema,
+		"WorkflowPage": object([]string{"workflows", "next"}, obj{"workflows": obj{"type": "array", "items": ref("WorkflowState")},
+			"next": obj{"type": "string", "nullable": true, "description": "Pass as ?after= for the next page; null on the last."}}),
+		"VersionList": object([]string{"workflow_id", "versions"}, obj{"workflow_id": str(""), "versions": obj{"type": "array",
+			"items": object([]string{"version", "name", "created_at"}, obj{"version": obj{"type": "integer"}, "name": str(""), "created_at": dt("")})}}),
+		"WorkflowDiff": object([]string{"workflow_id", "from", "to", "changes"}, obj{"workflow_id": str(""),
+			"from": obj{"type": "integer"}, "to": obj{"type": "integer"}, "changes": obj{"type": "array", "items": ref("Change")}}),
+		"Change": object([]string{"path", "op"}, obj{
+			"path":    str("Where, e.g. steps[2].input.tags: keys joined with \".\", array items as [index] (in the newer version; in the older for a remove), \"\" for the whole document."),
+			"op":      obj{"type": "string", "enum": []string{OpAdd, OpRemove, OpReplace}},
+			"from":    anyv("The old value (absent for add)."),
+			"to":      anyv("The new value (absent for remove)."),
+			"step_id": str("The (innermost) step the change is in, if any."),
+		}),
+		"TriggerTypeList": object([]string{"trigger_types"}, obj{"trigger_types": obj{"type": "array", "items": object(
+			[]string{"type", "title", "category", "description", "needs_connection", "delivery", "data", "example"}, obj{
+				"type": str("The trigger.type value."), "title": str(""), "category": str("API, Schedule or Lever"), "description": str(""),
+				"needs_connection": obj{"type": "boolean"}, "delivery": str("webhook, poll, webhook+poll, api or schedule"),
+				"lever_events": obj{"type": "array", "items": obj{"type": "string"}},
+				"data":         obj{"type": "object", "description": "The schema of `trigger` in references."},
+				"example":      anyv("A `trigger` value as a run sees it."),
+			})}}),
+		"Token": object([]string{"id", "name", "admin", "created_at"}, obj{"id": str(""), "name": str(""), "admin": obj{"type": "boolean"},
+			"user_id": str(""), "created_at": dt(""), "last_used_at": dt("Recorded at most once a minute."), "revoked_at": dt("")}),
+		"TokenList":          object([]string{"tokens"}, obj{"tokens": obj{"type": "array", "items": ref("Token")}}),
+		"CreateTokenRequest": object([]string{"name"}, obj{"name": str("Who uses it (1-100 characters)."), "admin": obj{"type": "boolean", "description": "Admin tokens may change workflows, connections and tokens."}}),
+		"CreatedToken":       obj{"allOf": []any{ref("Token"), object([]string{"token"}, obj{"token": str("The token (lf_...): shown this once, keep it safe.")})}},
+		"Event": object([]string{"id", "source", "connection", "type", "status", "received_at", "run_ids", "payload"}, obj{
+			"id": str(""), "source": str("lever, poll or api"), "connection": str(""), "user_id": str(""),
+			"type": str("Lever's event name, e.g. candidateStageChange."), "status": obj{"type": "string", "enum": []string{"pending", "routed", "unmatched", "failed"}},
+			"error": str("Why routing failed."), "received_at": dt(""), "routed_at": dt(""), "replays": obj{"type": "integer"},
+			"run_ids": obj{"type": "array", "items": obj{"type": "string"}}, "payload": anyv("The body as received."),
+		}),
+		"EventPage": object([]string{"events", "next"}, obj{"events": obj{"type": "array", "items": ref("Event")},
+			"next": obj{"type": "string", "nullable": true, "description": "Pass as ?after= for the next page; null on the last."}}),
+		"EventDetail": obj{"allOf": []any{ref("Event"), object([]string{"runs"}, obj{
+			"runs": obj{"type": "array", "items": object([]string{"id", "workflow_id", "status"}, obj{"id": str(""), "workflow_id": str(""),
+				"version": obj{"type": "integer"}, "status": str(""), "error": str(""), "created_at": dt(""), "finished_at": dt("")})},
+			"new_run_ids": obj{"type": "array", "items": obj{"type": "string"}, "description": "After a replay: the runs it started."},
+		})}},
+		"ReplayRequest": object(nil, obj{"source": str(""), "connection": str(""), "type": str(""),
+			"status": str("routed, unmatched or failed (pending events are skipped)."), "since": dt("RFC 3339."), "until": dt("RFC 3339."),
+			"max": obj{"type": "integer", "description": "At most this many, 1-1000 (default 100)."}}),
+		"ReplayResult":   object([]string{"replayed"}, obj{"replayed": obj{"type": "integer"}}),
+		"LeverWebhook":   object([]string{"event", "triggeredAt"}, obj{"id": str(""), "event": str(""), "triggeredAt": obj{"type": "integer"}, "token": str(""), "signature": str(""), "data": obj{"type": "object"}}),
+		"WebhookReceipt": object([]string{"event_id", "duplicate"}, obj{"event_id": str("The inbox event (the first one, for a duplicate)."), "duplicate": obj{"type": "boolean"}}),
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/leverflow/leverflow/engine"
 	"github.com/leverflow/leverflow/engine/store"
 	"github.com/leverflow/leverflow/steps"
+	"github.com/leverflow/leverflow/triggers"
 )
 
 // DefaultBodyLimit caps request bodies when Config.BodyLimit is zero.
@@ -48,6 +49,18 @@ type Config struct {
 	BaseURL string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Inbox receives Lever webhooks into the event inbox and replays
+	// events. Nil: POST /hooks/lever/:connection and the replay routes
+	// answer 503 saying the server runs without an inbox.
+	Inbox *triggers.Receiver
+	// Metrics is served at GET /metrics and counts the HTTP requests. Pass
+	// the same value to engine.Options.Observer and to the receiver so
+	// runs, steps and webhooks are counted too (default: a new Metrics
+	// that counts only what the API sees).
+	Metrics *Metrics
+	// LeverStats, when set, is read at every scrape for the Lever
+	// clients' request and rate-limit counters (optional).
+	LeverStats LeverStats
 }
 
 // Server is the HTTP API. Build it with New; serve Handler.
@@ -61,6 +74,8 @@ type Server struct {
 	bodyLimit int64
 	baseURL   *url.URL
 	now       func() time.Time
+	inbox     *triggers.Receiver
+	metrics   *Metrics
 	router    *gin.Engine
 }
 
@@ -80,7 +95,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		eng: cfg.Engine, store: cfg.Store, steps: cfg.Steps, conns: cfg.Connections, auth: cfg.Auth,
-		log: cfg.Logger, bodyLimit: cfg.BodyLimit, now: cfg.Now,
+		log: cfg.Logger, bodyLimit: cfg.BodyLimit, now: cfg.Now, inbox: cfg.Inbox, metrics: cfg.Metrics,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -91,6 +106,10 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
+	s.metrics.watch(cfg.Store, cfg.LeverStats, s.log)
 	if cfg.BaseURL != "" {
 		u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -114,7 +133,7 @@ func (s *Server) routes() *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	r.Use(s.requestID, s.accessLog, s.recovery, s.renderErrors, s.limitBody)
+	r.Use(s.requestID, s.accessLog, s.countRequests, s.recovery, s.renderErrors, s.limitBody)
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, notFound("no route %s %s; the routes are listed in /api/v1/openapi.json", c.Request.Method, c.Request.URL.Path))
 	})
@@ -124,6 +143,8 @@ func (s *Server) routes() *gin.Engine {
 	})
 
 	r.GET("/healthz", s.health)
+	r.GET("/metrics", s.serveMetrics())
+	r.POST(hookRoute, s.leverHook)
 	v1 := r.Group("/api/v1")
 	v1.GET("/openapi.json", s.openAPI)
 	v1.GET("/connections/lever/callback", s.oauthCallback)
@@ -134,7 +155,10 @@ func (s *Server) routes() *gin.Engine {
 	s.workflowRoutes(authed, admin)
 	s.runRoutes(authed)
 	authed.GET("/step-types", s.listStepTypes)
+	authed.GET("/trigger-types", s.listTriggerTypes)
 	s.connectionRoutes(authed, admin)
+	s.tokenRoutes(admin)
+	s.eventRoutes(authed, admin)
 	return r
 }
 

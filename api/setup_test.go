@@ -20,7 +20,9 @@ import (
 	"github.com/leverflow/leverflow/engine/store"
 	"github.com/leverflow/leverflow/engine/store/gormstore"
 	"github.com/leverflow/leverflow/steps/catalog"
+	"github.com/leverflow/leverflow/steps/lever/client"
 	"github.com/leverflow/leverflow/steps/lever/sandbox"
+	"github.com/leverflow/leverflow/triggers"
 )
 
 // Long, distinctive secrets so responses and logs can be searched for them.
@@ -52,25 +54,39 @@ func (b *syncBuffer) String() string {
 // manager, the Lever sandbox on its own HTTP server, and the API on a real
 // HTTP server.
 type fixture struct {
-	t      *testing.T
-	url    string
-	store  *gormstore.Store
-	eng    *engine.Engine
-	server *api.Server
-	conns  *connections.Manager
-	sb     *sandbox.Sandbox
-	sbURL  string
-	logs   *syncBuffer
-	mu     sync.Mutex
-	bodies []string // every response body, for the secrets check
+	t       *testing.T
+	url     string
+	store   *gormstore.Store
+	eng     *engine.Engine
+	server  *api.Server
+	conns   *connections.Manager
+	sb      *sandbox.Sandbox
+	sbURL   string
+	metrics *api.Metrics
+	inbox   *triggers.Receiver
+	tokens  *api.StoreTokens
+	logs    *syncBuffer
+	mu      sync.Mutex
+	bodies  []string // every response body, for the secrets check
 }
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	f := &fixture{t: t, logs: &syncBuffer{}}
+	return setupWith(t, fixtureOptions{})
+}
 
-	f.sb = sandbox.New(sandbox.Options{Seed: 7, DisableRateLimit: true, APIKeys: []string{leverAPIKey}})
+// fixtureOptions changes what setupWith builds.
+type fixtureOptions struct {
+	// noInbox builds the server without an event inbox.
+	noInbox bool
+}
+
+func setupWith(t *testing.T, opts fixtureOptions) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{t: t, logs: &syncBuffer{}, metrics: api.NewMetrics()}
+
+	f.sb = sandbox.New(sandbox.Options{Seed: 7, DisableRateLimit: true, APIKeys: []string{leverAPIKey}, WebhookBackoff: 20 * time.Millisecond})
 	sbSrv := httptest.NewServer(f.sb)
 	t.Cleanup(func() { sbSrv.Close(); f.sb.Close() })
 	f.sbURL = sbSrv.URL
@@ -108,7 +124,12 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.eng, err = engine.New(engine.Options{Store: st, Steps: reg, PollInterval: 20 * time.Millisecond, Logger: logger})
+	f.eng, err = engine.New(engine.Options{Store: st, Steps: reg, PollInterval: 20 * time.Millisecond, Logger: logger,
+		Observer: f.metrics,
+		HasConnection: func(userID, name string) bool {
+			_, err := f.conns.Get(context.Background(), userID, name)
+			return err == nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,16 +138,33 @@ func setup(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { _ = f.eng.Stop(context.Background()) })
 
-	auth, err := api.NewStaticTokens(adminToken)
+	if !opts.noInbox {
+		f.inbox, err = triggers.NewReceiver(triggers.ReceiverConfig{
+			Store: st, Engine: f.eng, Secrets: f.conns, NotFound: connections.ErrNotFound,
+			Logger: logger, Metrics: f.metrics, RouteDelay: 200 * time.Millisecond, SweepInterval: 50 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.inbox.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = f.inbox.Stop(context.Background()) })
+	}
+
+	static, err := api.NewStaticTokens(adminToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := auth.Add("reader", readerToken, false); err != nil {
+	if err := static.Add("reader", readerToken, false); err != nil {
 		t.Fatal(err)
 	}
+	f.tokens = api.NewStoreTokens(st, logger, nil)
+	t.Cleanup(f.tokens.Wait) // before the store closes
 	s, err := api.New(api.Config{
-		Engine: f.eng, Store: st, Steps: reg, Connections: f.conns, Auth: auth,
+		Engine: f.eng, Store: st, Steps: reg, Connections: f.conns, Auth: api.Chain(static, f.tokens),
 		Logger: logger, BodyLimit: 64 << 10, BaseURL: srv.URL,
+		Inbox: f.inbox, Metrics: f.metrics, LeverStats: leverStats{f.conns},
 	})
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
@@ -306,3 +344,41 @@ const (
 )
 
 func (f *fixture) routes() []api.Route { return f.server.Routes() }
+
+// leverStats adds up the Lever clients' counters of every workspace
+// connection, as the server's wiring does.
+type leverStats struct{ m *connections.Manager }
+
+func (l leverStats) LeverStats() client.Stats {
+	ctx := context.Background()
+	out := client.Stats{ByStatus: map[int]int64{}}
+	list, err := l.m.List(ctx, "")
+	if err != nil {
+		return out
+	}
+	for _, c := range list {
+		cl, err := l.m.Client(ctx, "", c.Name)
+		if err != nil {
+			continue
+		}
+		st := cl.Stats()
+		out.Requests += st.Requests
+		out.RateLimitWaits += st.RateLimitWaits
+		for k, v := range st.ByStatus {
+			out.ByStatus[k] += v
+		}
+	}
+	return out
+}
+
+// eventually polls cond every 10ms until it holds or 10 seconds pass.
+func (f *fixture) eventually(what string, cond func() bool) {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,14 +1,11 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/leverflow/leverflow/engine/store"
 	"github.com/leverflow/leverflow/steps"
 )
 
@@ -22,25 +19,37 @@ func (s *Server) listStepTypes(c *gin.Context) {
 	writeJSON(c, http.StatusOK, stepTypeList{StepTypes: s.steps.All()})
 }
 
-// healthProbeRunID is a run id that never exists: reading it is a cheap
-// query that proves the database answers.
-const healthProbeRunID = "00000000-0000-0000-0000-000000000000"
-
-// health is GET /healthz: 200 {"status":"ok"} once the database answers a
-// read through the engine, else 503.
-func (s *Server) health(c *gin.Context) {
-	if err := s.checkHealth(c.Request.Context()); err != nil {
-		s.log.Error("health check failed", "request_id", requestID(c), "error", err)
-		writeJSON(c, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-		return
-	}
-	writeJSON(c, http.StatusOK, map[string]string{"status": "ok"})
+// healthView is the answer of GET /healthz.
+type healthView struct {
+	// Status is "ok" or "unavailable".
+	Status string `json:"status"`
+	// Checks maps each check (database, engine) to "ok" or why it failed.
+	Checks map[string]string `json:"checks"`
+	// Reason is the first failure, when unavailable.
+	Reason string `json:"reason,omitempty"`
 }
 
-func (s *Server) checkHealth(ctx context.Context) error {
-	_, err := s.eng.GetRun(ctx, healthProbeRunID)
-	if err == nil || errors.Is(err, store.ErrNotFound) {
-		return nil
+// health is GET /healthz: 200 {"status": "ok"} when the database answers a
+// ping and the engine is healthy (engine.Healthy: its worker loop ticks),
+// else 503 with the reason.
+func (s *Server) health(c *gin.Context) {
+	ctx := c.Request.Context()
+	h := healthView{Status: "ok", Checks: map[string]string{"database": "ok", "engine": "ok"}}
+	if err := s.store.Ping(ctx); err != nil {
+		h.Checks["database"] = fmt.Sprintf("the database does not answer: %v", err)
+		h.Reason = h.Checks["database"]
 	}
-	return fmt.Errorf("reading the database: %w", err)
+	if err := s.eng.Healthy(ctx); err != nil {
+		h.Checks["engine"] = err.Error()
+		if h.Reason == "" {
+			h.Reason = err.Error()
+		}
+	}
+	if h.Reason != "" {
+		h.Status = "unavailable"
+		s.log.Error("health check failed", "request_id", requestID(c), "reason", h.Reason)
+		writeJSON(c, http.StatusServiceUnavailable, h)
+		return
+	}
+	writeJSON(c, http.StatusOK, h)
 }

@@ -21,23 +21,31 @@ import (
 var workflowIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 func (s *Server) workflowRoutes(authed, admin *gin.RouterGroup) {
+	authed.GET("/workflows", s.listWorkflows)
 	admin.POST("/workflows", s.createWorkflow)
 	admin.POST("/workflows/validate", s.validateWorkflow)
 	authed.GET("/workflows/:id", s.getWorkflow)
 	admin.PUT("/workflows/:id", s.updateWorkflow)
+	admin.DELETE("/workflows/:id", s.deleteWorkflow)
+	authed.GET("/workflows/:id/versions", s.listWorkflowVersions)
+	authed.GET("/workflows/:id/diff", s.diffWorkflow)
+	admin.POST("/workflows/:id/enable", s.enableWorkflow)
+	admin.POST("/workflows/:id/disable", s.disableWorkflow)
 }
 
-// workflowView is a saved workflow version.
+// workflowView is a saved workflow version, with whether the workflow is
+// enabled now.
 type workflowView struct {
 	ID        string          `json:"id"`
 	Version   int             `json:"version"`
 	Name      string          `json:"name"`
+	Enabled   bool            `json:"enabled"`
 	CreatedAt time.Time       `json:"created_at"`
 	Workflow  json.RawMessage `json:"workflow"`
 }
 
-func viewOf(v *store.WorkflowVersion) workflowView {
-	return workflowView{ID: v.WorkflowID, Version: v.Version, Name: v.Name, CreatedAt: v.CreatedAt, Workflow: v.Definition}
+func viewOf(v *store.WorkflowVersion, enabled bool) workflowView {
+	return workflowView{ID: v.WorkflowID, Version: v.Version, Name: v.Name, Enabled: enabled, CreatedAt: v.CreatedAt, Workflow: v.Definition}
 }
 
 // validationResult is the answer of POST /workflows/validate.
@@ -95,7 +103,9 @@ func invalidWorkflow(problems []workflow.Problem) *Error {
 	return e
 }
 
-// createWorkflow is POST /workflows[?id=]: version 1 of a new workflow.
+// createWorkflow is POST /workflows[?id=]: version 1 of a new, disabled
+// workflow. The store refuses an id in use (or once used by a deleted
+// workflow) atomically: 409.
 func (s *Server) createWorkflow(c *gin.Context) {
 	id := c.Query("id")
 	if id == "" {
@@ -109,25 +119,21 @@ func (s *Server) createWorkflow(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	if _, err := s.store.GetWorkflowVersion(ctx, id, 0); err == nil {
-		fail(c, conflict("a workflow with id %q exists; save a new version of it with PUT /api/v1/workflows/%s", id, id))
-		return
-	} else if !errors.Is(err, store.ErrNotFound) {
-		fail(c, fmt.Errorf("checking workflow %s: %w", id, err))
+	v, err := s.eng.CreateWorkflow(c.Request.Context(), id, wf)
+	if errors.Is(err, store.ErrConflict) {
+		fail(c, conflict("a workflow with id %q exists (or existed and was deleted: ids are never reused); save a new version of it with PUT /api/v1/workflows/%s", id, id))
 		return
 	}
-	v, err := s.eng.SaveWorkflow(ctx, id, wf)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	c.Header("Location", "/api/v1/workflows/"+id)
-	writeJSON(c, http.StatusCreated, viewOf(v))
+	writeJSON(c, http.StatusCreated, viewOf(v, false))
 }
 
 // updateWorkflow is PUT /workflows/:id: a new version of an existing
-// workflow.
+// workflow, which stays enabled or disabled as it was.
 func (s *Server) updateWorkflow(c *gin.Context) {
 	id := c.Param("id")
 	wf, err := s.parseWorkflow(c)
@@ -136,22 +142,27 @@ func (s *Server) updateWorkflow(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if _, err := s.store.GetWorkflowVersion(ctx, id, 0); errors.Is(err, store.ErrNotFound) {
+	v, err := s.eng.UpdateWorkflow(ctx, id, wf)
+	if errors.Is(err, store.ErrNotFound) {
 		fail(c, notFound("no workflow %q; create it with POST /api/v1/workflows?id=%s", id, id))
 		return
-	} else if err != nil {
-		fail(c, fmt.Errorf("reading workflow %s: %w", id, err))
-		return
 	}
-	v, err := s.eng.SaveWorkflow(ctx, id, wf)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, viewOf(v))
+	enabled := false
+	if w, err := s.eng.GetWorkflow(ctx, id); err == nil {
+		enabled = w.Enabled
+	} else if !errors.Is(err, store.ErrNotFound) {
+		fail(c, fmt.Errorf("reading workflow %s after saving it: %w", id, err))
+		return
+	}
+	writeJSON(c, http.StatusOK, viewOf(v, enabled))
 }
 
-// getWorkflow is GET /workflows/:id[?version=N].
+// getWorkflow is GET /workflows/:id[?version=N]. A deleted workflow is
+// not found, whichever version is asked for.
 func (s *Server) getWorkflow(c *gin.Context) {
 	id := c.Param("id")
 	version := 0
@@ -163,20 +174,34 @@ func (s *Server) getWorkflow(c *gin.Context) {
 		}
 		version = n
 	}
+	w, err := s.findWorkflow(c, id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	v, err := s.store.GetWorkflowVersion(c.Request.Context(), id, version)
 	if errors.Is(err, store.ErrNotFound) {
-		if version > 0 {
-			fail(c, notFound("workflow %q has no version %d", id, version))
-		} else {
-			fail(c, notFound("no workflow %q", id))
-		}
+		fail(c, notFound("workflow %q has no version %d (its latest is %d)", id, version, w.LatestVersion))
 		return
 	}
 	if err != nil {
 		fail(c, fmt.Errorf("reading workflow %s: %w", id, err))
 		return
 	}
-	writeJSON(c, http.StatusOK, viewOf(v))
+	writeJSON(c, http.StatusOK, viewOf(v, w.Enabled))
+}
+
+// findWorkflow returns a workflow's state, or a 404 for a missing or
+// deleted one.
+func (s *Server) findWorkflow(c *gin.Context, id string) (*store.Workflow, error) {
+	w, err := s.eng.GetWorkflow(c.Request.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("no workflow %q", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading workflow %s: %w", id, err)
+	}
+	return w, nil
 }
 
 // validateWorkflow is POST /workflows/validate: 200 with every problem,
