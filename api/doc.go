@@ -25,14 +25,17 @@
 //     larger Content-Length, or a longer body, is 413;
 //   - JSON bodies need Content-Type: application/json (415 otherwise) and
 //     are decoded strictly: malformed JSON, unknown fields and wrong types
-//     are 400 naming the line and column or the field.
+//     are 400 naming the line and column or the field;
+//   - each token has its own token bucket (Config.RateLimit, 50 requests
+//     a second with bursts of 100 by default): over it, 429 with
+//     Retry-After.
 //
 // Every error is {"error": {"code", "message", "details": [...]}}:
 // bad_request 400, unauthorized 401 (with WWW-Authenticate: Bearer),
 // forbidden 403, not_found 404 (unknown routes too), method_not_allowed 405
 // (with Allow), conflict 409, payload_too_large 413,
 // unsupported_media_type 415, invalid_workflow 422 (details: every {path,
-// message} problem), internal 500 (a panic too; the cause is logged, never
+// message} problem), rate_limited 429 (with Retry-After), internal 500 (a panic too; the cause is logged, never
 // answered), bad_gateway 502 (Lever failed or could not be reached),
 // unavailable 503 (no event inbox, or the inbox could not store an event).
 //

@@ -26,6 +26,7 @@ const (
 	CodePayloadTooLarge      = "payload_too_large"      // 413
 	CodeUnsupportedMediaType = "unsupported_media_type" // 415
 	CodeInvalidWorkflow      = "invalid_workflow"       // 422
+	CodeRateLimited          = "rate_limited"           // 429
 	CodeInternal             = "internal"               // 500
 	CodeBadGateway           = "bad_gateway"            // 502: Lever could not be reached or failed
 	CodeUnavailable          = "unavailable"            // 503: a part the request needs is missing or down

@@ -241,7 +241,11 @@ func buildOpenAPI() obj {
 		for status, kind := range op.ok {
 			responses[strconv.Itoa(status)] = successResponse(status, kind)
 		}
-		for _, status := range op.errors {
+		errs := op.errors
+		if op.auth != authNone {
+			errs = append(errs[:len(errs):len(errs)], http.StatusTooManyRequests) // the per-token limit
+		}
+		for _, status := range errs {
 			responses[strconv.Itoa(status)] = obj{"$ref": "#/components/responses/" + strconv.Itoa(status)}
 		}
 		o["responses"] = responses
@@ -250,7 +254,7 @@ func buildOpenAPI() obj {
 	errResponses := obj{}
 	for status, code := range map[int]string{
 		400: CodeBadRequest, 401: CodeUnauthorized, 403: CodeForbidden, 404: CodeNotFound, 405: CodeMethodNotAllowed,
-		409: CodeConflict, 413: CodePayloadTooLarge, 415: CodeUnsupportedMediaType, 422: CodeInvalidWorkflow,
+		409: CodeConflict, 413: CodePayloadTooLarge, 415: CodeUnsupportedMediaType, 422: CodeInvalidWorkflow, 429: CodeRateLimited,
 		500: CodeInternal, 502: CodeBadGateway, 503: CodeUnavailable,
 	} {
 		desc := http.StatusText(status) + " (code " + code + ")"

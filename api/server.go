@@ -58,6 +58,12 @@ type Config struct {
 	// runs, steps and webhooks are counted too (default: a new Metrics
 	// that counts only what the API sees).
 	Metrics *Metrics
+	// RateLimit is how many requests per second each token may make on
+	// average, with bursts of RateBurst (defaults DefaultRateLimit and
+	// DefaultRateBurst; a negative RateLimit turns the limit off). Over it
+	// the API answers 429 with Retry-After.
+	RateLimit float64
+	RateBurst int
 	// LeverStats, when set, is read at every scrape for the Lever
 	// clients' request and rate-limit counters (optional).
 	LeverStats LeverStats
@@ -76,6 +82,7 @@ type Server struct {
 	now       func() time.Time
 	inbox     *triggers.Receiver
 	metrics   *Metrics
+	limits    *tokenLimits
 	router    *gin.Engine
 }
 
@@ -109,6 +116,7 @@ func New(cfg Config) (*Server, error) {
 	if s.metrics == nil {
 		s.metrics = NewMetrics()
 	}
+	s.limits = newTokenLimits(cfg.RateLimit, cfg.RateBurst, s.now)
 	s.metrics.watch(cfg.Store, cfg.LeverStats, s.log)
 	if cfg.BaseURL != "" {
 		u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
@@ -148,9 +156,9 @@ func (s *Server) routes() *gin.Engine {
 	v1 := r.Group("/api/v1")
 	v1.GET("/openapi.json", s.openAPI)
 	v1.GET("/connections/lever/callback", s.oauthCallback)
-	v1.GET("/connections/lever/authorize", s.authenticate(true), requireAdmin, s.oauthAuthorize)
+	v1.GET("/connections/lever/authorize", s.authenticate(true), s.rateLimit, requireAdmin, s.oauthAuthorize)
 
-	authed := v1.Group("", s.authenticate(false))
+	authed := v1.Group("", s.authenticate(false), s.rateLimit)
 	admin := authed.Group("", requireAdmin)
 	s.workflowRoutes(authed, admin)
 	s.runRoutes(authed)

@@ -79,6 +79,9 @@ func setup(t *testing.T) *fixture {
 type fixtureOptions struct {
 	// noInbox builds the server without an event inbox.
 	noInbox bool
+	// rate and burst set the per-token request limit (0: the defaults).
+	rate  float64
+	burst int
 }
 
 func setupWith(t *testing.T, opts fixtureOptions) *fixture {
@@ -165,6 +168,7 @@ func setupWith(t *testing.T, opts fixtureOptions) *fixture {
 		Engine: f.eng, Store: st, Steps: reg, Connections: f.conns, Auth: api.Chain(static, f.tokens),
 		Logger: logger, BodyLimit: 64 << 10, BaseURL: srv.URL,
 		Inbox: f.inbox, Metrics: f.metrics, LeverStats: leverStats{f.conns},
+		RateLimit: opts.rate, RateBurst: opts.burst,
 	})
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
