@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	pathpkg "path"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -19,6 +20,7 @@ var proxyMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, htt
 
 func (s *Server) connectionRoutes(authed, admin *gin.RouterGroup) {
 	authed.GET("/connections", s.listConnections)
+	authed.GET("/connections/:name", s.getConnection)
 	admin.POST("/connections", s.createConnection)
 	admin.DELETE("/connections/:name", s.deleteConnection)
 	admin.POST("/connections/:name/test", s.testConnection)
@@ -28,7 +30,7 @@ func (s *Server) connectionRoutes(authed, admin *gin.RouterGroup) {
 }
 
 // createConnectionRequest is the body of POST /connections. OAuth
-// connections are made through GET /connections/lever/authorize.
+// connections are made through /connections/lever/authorize.
 type createConnectionRequest struct {
 	Name                 string `json:"name"`
 	Environment          string `json:"environment"`
@@ -97,6 +99,17 @@ func (s *Server) createConnection(c *gin.Context) {
 }
 
 // deleteConnection is DELETE /connections/:name: 204.
+// getConnection is GET /connections/:name: the connection's view (status,
+// account reached, expiry warnings), never a secret.
+func (s *Server) getConnection(c *gin.Context) {
+	conn, err := s.conns.Get(c.Request.Context(), "", c.Param("name"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, conn)
+}
+
 func (s *Server) deleteConnection(c *gin.Context) {
 	if err := s.conns.Delete(c.Request.Context(), "", c.Param("name")); err != nil {
 		fail(c, err)
@@ -128,8 +141,8 @@ func (s *Server) testConnection(c *gin.Context) {
 // X-Leverflow-Upstream header tells such answers from the API's own).
 func (s *Server) proxy(c *gin.Context) {
 	name, path := c.Param("name"), c.Param("path")
-	if path == "" || path == "/" || strings.ContainsAny(path, "?#") || strings.Contains(path, "..") {
-		fail(c, badRequest("proxy path %q is not a Lever endpoint path such as /opportunities", path))
+	if !proxyPathOK(path) {
+		fail(c, badRequest("proxy path %q is not a Lever endpoint path such as /opportunities (no dot segments, percent-escapes, backslashes or control characters)", path))
 		return
 	}
 	data, err := readBody(c)
@@ -178,4 +191,22 @@ func (s *Server) proxy(c *gin.Context) {
 		return
 	}
 	c.Data(status, "application/json; charset=utf-8", raw)
+}
+
+// proxyPathOK accepts only plain paths below Lever's API root. The path
+// arrives decoded once, and the Lever client joins it to the root as it is:
+// a "%" left after decoding ("%252e%252e" -> "%2e%2e") could be decoded
+// again on the way and climb out of /v1, so escapes are refused outright,
+// as are dot segments (the path must be its own path.Clean), backslashes
+// and control characters. Lever's ids and endpoint names need none of them.
+func proxyPathOK(p string) bool {
+	if p == "" || p == "/" || !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#%\\") {
+		return false
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return pathpkg.Clean(p) == strings.TrimSuffix(p, "/")
 }

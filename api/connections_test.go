@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"html"
 	"io"
 	"net/http"
@@ -210,5 +211,54 @@ func TestOAuthRefusedByLever(t *testing.T) {
 	page := readPage(t, done)
 	if done.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Lever refused the connection") || !strings.Contains(page, "Authorized Apps") {
 		t.Errorf("refused: %d %s", done.StatusCode, page)
+	}
+}
+
+// TestOAuthOwnAppByPost connects with the user's own app: the client id
+// and secret go in a POST body, never a URL; the answer is the URL to open,
+// and the binding cookie set by that POST lets the callback finish in the
+// same browser. A client secret in the GET's query is refused.
+func TestOAuthOwnAppByPost(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	app := f.sb.OAuthClient()
+	hc := browser(t)
+	body, _ := json.Marshal(map[string]any{"name": "own-app", "environment": "local",
+		"client_id": app.ID, "client_secret": app.Secret, "scopes": []string{"opportunities:read:admin", "users:read:admin"}})
+	req, _ := http.NewRequest("POST", f.url+"/api/v1/connections/lever/authorize", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		AuthorizeURL string `json:"authorize_url"`
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	f.record(string(raw))
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &out) != nil || !strings.HasPrefix(out.AuthorizeURL, f.sbURL+"/oauth/authorize") {
+		t.Fatalf("POST authorize: %d %s", resp.StatusCode, raw)
+	}
+	if strings.Contains(out.AuthorizeURL, app.Secret) {
+		t.Fatal("the authorize URL carries the client secret")
+	}
+	page, err := hc.Get(out.AuthorizeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := f.consent(hc, page)
+	if text := readPage(t, done); done.StatusCode != http.StatusOK || !strings.Contains(text, "Connected to ") {
+		t.Fatalf("callback: %d %s", done.StatusCode, text)
+	}
+	c := f.must(http.StatusOK, request{Method: "GET", Path: "/api/v1/connections/own-app"}).json(t)
+	if c["client_id"] != app.ID {
+		t.Errorf("connection: %v", c)
+	}
+	// The secret in a URL is refused before anything is stored.
+	r := f.do(request{Method: "GET", Path: "/api/v1/connections/lever/authorize?name=x&environment=local&client_id=a&client_secret=b"})
+	if code, msg := r.errorCode(t); r.status != http.StatusBadRequest || code != "bad_request" || !strings.Contains(msg, "must not travel in a URL") {
+		t.Errorf("secret in the query: %d %s %s", r.status, code, msg)
 	}
 }

@@ -123,6 +123,14 @@ func TestBadInputs(t *testing.T) {
 			400, "bad_request", "not a run status", [2]string{}},
 		{"bad proxy path", request{Method: "GET", Path: "/api/v1/connections/acme/proxy/"},
 			400, "bad_request", "not a Lever endpoint path", [2]string{}},
+		{"proxy path escaping the API root, double-encoded", request{Method: "GET", Path: "/api/v1/connections/acme/proxy/%252e%252e/oauth/token"},
+			400, "bad_request", "not a Lever endpoint path", [2]string{}},
+		{"proxy path with an encoded slash", request{Method: "GET", Path: "/api/v1/connections/acme/proxy/users%2F..%2F..%2Foauth"},
+			400, "bad_request", "not a Lever endpoint path", [2]string{}},
+		{"proxy path with a backslash", request{Method: "GET", Path: "/api/v1/connections/acme/proxy/users%5C..%5Cx"},
+			400, "bad_request", "not a Lever endpoint path", [2]string{}},
+		{"proxy path with an empty segment", request{Method: "GET", Path: "/api/v1/connections/acme/proxy//users"},
+			400, "bad_request", "not a Lever endpoint path", [2]string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

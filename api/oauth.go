@@ -25,14 +25,21 @@ const (
 )
 
 // oauthAuthorize is GET /connections/lever/authorize?name=&environment=
-// [&client_id=&client_secret=&scopes=&replace=&confirm_account_change=]:
-// a 302 to Lever's consent page. A browser navigates here (the editor opens
-// it in a popup), so the token may come as ?access_token= instead of the
-// Authorization header; the access log never records query strings, and
-// the redirect carries Referrer-Policy: no-referrer so Lever does not see
-// this URL. Scopes are separated by spaces or commas.
+// [&client_id=&scopes=&replace=&confirm_account_change=]: a 302 to Lever's
+// consent page. A browser navigates here (the editor opens it in a popup),
+// so the token may come as ?access_token= instead of the Authorization
+// header; the access log never records query strings, and the redirect
+// carries Referrer-Policy: no-referrer so Lever does not see this URL.
+// Scopes are separated by spaces or commas. It serves the built-in app of
+// the local sandbox and reconnecting a connection with its own app; a
+// client secret never travels in a URL (browser history, proxies' access
+// logs): with one, use POST.
 func (s *Server) oauthAuthorize(c *gin.Context) {
 	q := c.Request.URL.Query()
+	if q.Has("client_secret") {
+		fail(c, badRequest("a client secret must not travel in a URL: send it in the JSON body of POST /api/v1/connections/lever/authorize, which answers the authorize URL to open"))
+		return
+	}
 	replace, err := boolParam(q.Get("replace"), "replace")
 	if err != nil {
 		fail(c, err)
@@ -43,29 +50,69 @@ func (s *Server) oauthAuthorize(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	binding := randomToken()
-	u, err := s.conns.Authorize(c.Request.Context(), connections.AuthorizeRequest{
+	u, ok := s.startAuthorize(c, connections.AuthorizeRequest{
 		Name:                 q.Get("name"),
 		Environment:          q.Get("environment"),
 		ClientID:             q.Get("client_id"),
-		ClientSecret:         q.Get("client_secret"),
 		Scopes:               strings.FieldsFunc(q.Get("scopes"), func(r rune) bool { return r == ',' || r == ' ' }),
 		Replace:              replace,
 		ConfirmAccountChange: confirm,
-		Binding:              binding,
 	})
-	if err != nil {
+	if !ok {
+		return
+	}
+	c.Redirect(http.StatusFound, u)
+}
+
+// authorizeRequest is the body of POST /connections/lever/authorize.
+type authorizeRequest struct {
+	Name                 string   `json:"name"`
+	Environment          string   `json:"environment"`
+	ClientID             string   `json:"client_id"`
+	ClientSecret         string   `json:"client_secret"`
+	Scopes               []string `json:"scopes"`
+	Replace              bool     `json:"replace"`
+	ConfirmAccountChange bool     `json:"confirm_account_change"`
+}
+
+// oauthAuthorizePost is POST /connections/lever/authorize with the app's
+// client id and secret in the JSON body: it answers {"authorize_url"} for
+// the editor to open in a popup, and sets the same browser-binding cookie
+// as the GET (the editor calls it from the page, same origin).
+func (s *Server) oauthAuthorizePost(c *gin.Context) {
+	var req authorizeRequest
+	if err := decodeJSON(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
+	u, ok := s.startAuthorize(c, connections.AuthorizeRequest{
+		Name: req.Name, Environment: req.Environment, ClientID: req.ClientID, ClientSecret: req.ClientSecret,
+		Scopes: req.Scopes, Replace: req.Replace, ConfirmAccountChange: req.ConfirmAccountChange,
+	})
+	if !ok {
+		return
+	}
+	writeJSON(c, http.StatusOK, map[string]string{"authorize_url": u})
+}
+
+// startAuthorize stores the pending authorization bound to a new random
+// value, sets that value as the binding cookie of the callback, and
+// returns Lever's authorize URL; on failure it has answered the error.
+func (s *Server) startAuthorize(c *gin.Context, req connections.AuthorizeRequest) (string, bool) {
+	req.Binding = randomToken()
+	u, err := s.conns.Authorize(c.Request.Context(), req)
+	if err != nil {
+		fail(c, err)
+		return "", false
+	}
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name: bindingCookie, Value: binding, Path: bindingCookiePath,
+		Name: bindingCookie, Value: req.Binding, Path: bindingCookiePath,
 		MaxAge: int(bindingTTL / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: s.baseURL != nil && s.baseURL.Scheme == "https",
 	})
 	c.Header("Cache-Control", "no-store")
 	c.Header("Referrer-Policy", "no-referrer")
-	c.Redirect(http.StatusFound, u)
+	return u, true
 }
 
 func boolParam(v, name string) (bool, error) {
@@ -190,9 +237,17 @@ if (window.opener) {
 
 func (s *Server) callbackPage(c *gin.Context, status int, d callbackData) {
 	d.Nonce = randomToken()
-	d.Origin = "*" // the message holds no secret: a status, a connection name, an error code
+	// The message holds no secret (a status, a connection name, an error
+	// code), but it goes only to the editor's own origin: the public base
+	// URL, else the origin this page was requested on.
 	if s.baseURL != nil {
 		d.Origin = s.baseURL.Scheme + "://" + s.baseURL.Host
+	} else {
+		scheme := "http"
+		if c.Request.TLS != nil {
+			scheme = "https"
+		}
+		d.Origin = scheme + "://" + c.Request.Host
 	}
 	var b strings.Builder
 	if err := callbackTemplate.Execute(&b, d); err != nil {

@@ -213,6 +213,10 @@ func (s *Server) answerWhenDone(c *gin.Context, run *workflow.Run, wait time.Dur
 	for {
 		pollCtx, pollCancel := context.WithTimeout(ctx, respondPoll)
 		cur, err := s.eng.Wait(pollCtx, run.ID)
+		// When the poll's deadline fires mid-read, the store may report
+		// it as some other error (a rolled-back read transaction): any
+		// error after the deadline is only the end of this poll.
+		polled := pollCtx.Err() != nil
 		pollCancel()
 		if c.Request.Context().Err() != nil {
 			return // the caller left
@@ -228,7 +232,7 @@ func (s *Server) answerWhenDone(c *gin.Context, run *workflow.Run, wait time.Dur
 			writeJSON(c, http.StatusOK, detailOf(run))
 			return
 		}
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		if err != nil && !polled && !errors.Is(err, context.DeadlineExceeded) {
 			fail(c, fmt.Errorf("waiting for run %s: %w", run.ID, err))
 			return
 		}

@@ -157,6 +157,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/openapi.json", s.openAPI)
 	v1.GET("/connections/lever/callback", s.oauthCallback)
 	v1.GET("/connections/lever/authorize", s.authenticate(true), s.rateLimit, requireAdmin, s.oauthAuthorize)
+	v1.POST("/connections/lever/authorize", s.authenticate(false), s.rateLimit, requireAdmin, s.oauthAuthorizePost)
 
 	authed := v1.Group("", s.authenticate(false), s.rateLimit)
 	admin := authed.Group("", requireAdmin)
