@@ -11,7 +11,9 @@
 // OpenAPI document and the OAuth callback, which the one-time state and a
 // browser-binding cookie authenticate. GET /connections/lever/authorize
 // also takes the token as ?access_token=, because a browser navigates to
-// it. Admin tokens may change workflows and connections; other tokens may
+// it; a client secret never travels in a URL: an own OAuth app's id and
+// secret go to POST /connections/lever/authorize, which answers the URL
+// to open and sets the same browser-binding cookie. Admin tokens may change workflows and connections; other tokens may
 // read and start runs.
 //
 // Cross-cutting behaviour:
