@@ -309,6 +309,12 @@ func (s *Server) replayEvents(c *gin.Context) {
 		}
 	}
 	n, err := s.inbox.ReplayMatching(c.Request.Context(), f, maxEvents)
+	if errors.Is(err, triggers.ErrUnsupportedEvent) {
+		fail(c, &Error{Status: http.StatusBadRequest, Code: CodeBadRequest,
+			Message: fmt.Sprintf("only Lever webhook events can be replayed, not %q ones", f.Source),
+			Details: []any{detail{Path: "source", Message: "must be lever or left out"}}})
+		return
+	}
 	if err != nil {
 		fail(c, fmt.Errorf("replaying events (%d replayed before the failure): %w", n, err))
 		return

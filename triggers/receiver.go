@@ -233,13 +233,22 @@ func (r *Receiver) ReceiveLever(ctx context.Context, userID, connection string, 
 		return nil, fmt.Errorf("receiving a %s webhook for connection %q: %w", ev.Event, connection, err)
 	}
 	now := r.cfg.Now().UTC()
-	if err := r.fresh(ev, now); err != nil {
-		r.rejectLabel(connection, connection, userID, RejectStale, err)
-		return nil, fmt.Errorf("receiving a %s webhook for connection %q: %w", ev.Event, connection, err)
-	}
 	key := ev.DedupeKey()
 	if key == "" {
 		key = ev.ID
+	}
+	if err := r.fresh(ev, now); err != nil {
+		// A late retry of a delivery we already stored (our 200 was lost)
+		// is still a duplicate, not an error: Lever should stop retrying.
+		if first := r.stored(ctx, userID, connection, key); first != nil {
+			if r.cfg.Metrics != nil {
+				r.cfg.Metrics.WebhookDuplicate(connection)
+			}
+			r.log.Info("late retry of a stored Lever webhook", "event_id", first.ID, "connection", connection, "user_id", userID, "event", ev.Event)
+			return &Receipt{EventID: first.ID, Duplicate: true}, nil
+		}
+		r.rejectLabel(connection, connection, userID, RejectStale, err)
+		return nil, fmt.Errorf("receiving a %s webhook for connection %q: %w", ev.Event, connection, err)
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -356,4 +365,19 @@ func HTTPStatus(err error) int {
 		return http.StatusUnauthorized
 	}
 	return http.StatusInternalServerError
+}
+
+// stored returns the inbox's event of that delivery key, or nil when there
+// is none (or the lookup failed: then the delivery is refused as stale,
+// and Lever's next retry asks again).
+func (r *Receiver) stored(ctx context.Context, userID, connection, key string) *store.Event {
+	if key == "" {
+		return nil
+	}
+	evs, err := r.cfg.Store.ListEvents(ctx, store.EventFilter{Source: store.EventSourceLever, Connection: connection,
+		UserID: userID, DedupeKey: key, Limit: 1})
+	if err != nil || len(evs) == 0 {
+		return nil
+	}
+	return evs[0]
 }

@@ -796,3 +796,36 @@ func BenchmarkReceiveLever(b *testing.B) {
 		}
 	}
 }
+
+// TestLateRetryOfStoredDeliveryIsDuplicate: our 200 was lost, and Lever's
+// retry arrives after the freshness window: the delivery is stored, so the
+// answer is a duplicate (200), not a stale refusal that would keep Lever
+// retrying; nothing new is stored or started.
+func TestLateRetryOfStoredDeliveryIsDuplicate(t *testing.T) {
+	t.Parallel()
+	in := newInbox(t, nil)
+	in.workflow("wf-a", "lever.candidate_stage_changed", "acme", true)
+	in.start()
+	body := delivery(EventCandidateStageChange, "late-1", sigAcme, testNow, stageData())
+	first, err := in.rcv.ReceiveLever(t.Context(), "", "acme", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.waitRouted(first.EventID)
+	in.clock.Set(testNow.Add(DefaultMaxAge + time.Hour))
+	again, err := in.rcv.ReceiveLever(t.Context(), "", "acme", body)
+	if err != nil || !again.Duplicate || again.EventID != first.EventID {
+		t.Fatalf("late retry: %+v, %v; want the first event as a duplicate", again, err)
+	}
+	if evs := in.allEvents(); len(evs) != 1 {
+		t.Errorf("%d events stored, want 1", len(evs))
+	}
+	if runs := in.runs(first.EventID); len(runIDsOf(runs)) != 1 {
+		t.Errorf("runs: %v, want 1", runIDsOf(runs))
+	}
+	// A stale delivery that was never stored is still refused.
+	_, err = in.rcv.ReceiveLever(t.Context(), "", "acme", delivery(EventCandidateStageChange, "late-2", sigAcme, testNow, stageData()))
+	if !errors.Is(err, ErrStale) {
+		t.Errorf("stale, never stored: %v, want ErrStale", err)
+	}
+}

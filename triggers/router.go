@@ -244,6 +244,13 @@ func (r *Receiver) ReplayMatching(ctx context.Context, f store.EventFilter, maxE
 	if f.Status == store.EventPending {
 		return 0, fmt.Errorf("replaying pending events: %w", ErrPending)
 	}
+	// Only Lever's events are replayed here; the inbox also records runs
+	// started over the API (their Idempotency-Keys), which are not
+	// events to route again.
+	if f.Source != "" && f.Source != store.EventSourceLever {
+		return 0, fmt.Errorf("replaying %q events: %w", f.Source, ErrUnsupportedEvent)
+	}
+	f.Source = store.EventSourceLever
 	f.After, f.Limit = "", pageSize
 	for {
 		page, err := r.cfg.Store.ListEvents(ctx, f)

@@ -291,6 +291,11 @@ type EventFilter struct {
 	Connection string
 	Type       string
 	Status     EventStatus
+	// DedupeKey, when set, finds the event of that key (with Source,
+	// Connection and UserID: the inbox's unique key); UserID filters only
+	// together with it, since "" is the workspace's own.
+	DedupeKey string
+	UserID    string
 	// ReceivedAfter and ReceivedBefore bound the receipt time: at or after
 	// ReceivedAfter, strictly before ReceivedBefore.
 	ReceivedAfter  time.Time

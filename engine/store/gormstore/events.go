@@ -166,6 +166,9 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.E
 			q = q.Where(c.col+" = ?", c.val)
 		}
 	}
+	if f.DedupeKey != "" {
+		q = q.Where("dedupe_key = ? AND user_id = ?", f.DedupeKey, f.UserID)
+	}
 	if !f.ReceivedAfter.IsZero() {
 		q = q.Where("received_at >= ?", micros(f.ReceivedAfter))
 	}

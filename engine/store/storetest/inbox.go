@@ -33,6 +33,7 @@ var eventTests = []struct {
 	{"EventRoundTrip", testEventRoundTrip},
 	{"InsertEventDedupe", testInsertEventDedupe},
 	{"InsertEventDuplicateID", testInsertEventDuplicateID},
+	{"ListEventsByDedupeKey", testListEventsByDedupeKey},
 	{"ConcurrentInsertEventDedupe", testConcurrentInsertEventDedupe},
 	{"ListEventsFilters", testListEventsFilters},
 	{"ListEventsKeysetPaging", testListEventsKeysetPaging},
@@ -272,6 +273,34 @@ func testInsertEventDedupe(t *testing.T, e *env) {
 			}
 			if !inserted || got.ID != ev.ID {
 				t.Errorf("InsertEvent = %s (inserted %v), want %s inserted", got.ID, inserted, ev.ID)
+			}
+		})
+	}
+}
+
+func testListEventsByDedupeKey(t *testing.T, e *env) {
+	mine := e.insertEvent(e.event("k1", 0))
+	other := e.event("k1", time.Second)
+	other.UserID = "user-1"
+	theirs := e.insertEvent(other)
+	e.insertEvent(e.event("k2", 2*time.Second))
+	for _, tc := range []struct {
+		name string
+		f    store.EventFilter
+		want []string
+	}{
+		{"the workspace's", store.EventFilter{Source: store.EventSourceLever, Connection: "acme", DedupeKey: "k1"}, []string{mine.ID}},
+		{"a user's", store.EventFilter{Source: store.EventSourceLever, Connection: "acme", DedupeKey: "k1", UserID: "user-1"}, []string{theirs.ID}},
+		{"another connection's", store.EventFilter{Source: store.EventSourceLever, Connection: "other", DedupeKey: "k1"}, nil},
+		{"an unknown key", store.EventFilter{Source: store.EventSourceLever, Connection: "acme", DedupeKey: "k9"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := e.st.ListEvents(e.ctx, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ids := eventIDs(got); !slices.Equal(ids, tc.want) {
+				t.Errorf("ListEvents = %v, want %v", ids, tc.want)
 			}
 		})
 	}
