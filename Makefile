@@ -17,15 +17,9 @@ help: ## List the targets
 build: ## Build bin/leverflow
 	$(GO) build -o $(BIN) ./cmd/leverflow
 
-# The local sink that `leverflow run --sink` serves: the users-directory
-# example's trigger file sends its batches there.
-SINK ?= 127.0.0.1:8765
-
 .PHONY: run
-run: build ## Build and run the example workflows against the built-in Lever sandbox (the server comes with the API milestone)
-	@for f in examples/*.json; do case $$f in *.test.json|*.trigger.json) continue;; esac; \
-	  t=$${f%.json}.trigger.json; args=""; [ -f $$t ] && args="--trigger $$t"; \
-	  echo "== $(BIN) run $$f $$args --sink $(SINK)"; $(BIN) run $$f $$args --sink $(SINK) || exit 1; done
+run: build ## Build and start the server (API, Lever webhooks, the built-in Lever sandbox, example workflows) on 127.0.0.1:8080, data in ./data
+	$(BIN) serve
 
 .PHONY: test
 test: lint test-go test-fuzz test-workflows ## Every test: lint, Go tests with the race detector, fuzzing, workflow tests

@@ -1,7 +1,8 @@
-// Command leverflow is the one binary of Leverflow: it validates, runs and
-// tests workflows from the command line (and, in later milestones, serves
-// the API and the editor). main only wires; every command is a function of
-// its arguments, environment and output streams so tests can call it.
+// Command leverflow is the one binary of Leverflow: it serves the API, the
+// Lever webhook endpoint and the built-in Lever sandbox (serve), manages
+// API tokens (token), and validates, runs and tests workflows from the
+// command line. main only wires; every command is a function of its
+// arguments, environment and output streams so tests can call it.
 package main
 
 import (
@@ -14,11 +15,14 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(mainExit()) }
+
+// mainExit runs the command line until it ends or SIGINT/SIGTERM asks it
+// to (serve then shuts down gracefully) and returns the exit code.
+func mainExit() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(exitCode(err, os.Stderr))
+	defer stop()
+	return exitCode(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr)
 }
 
 // errExit carries an exit code without a message of its own (the command
@@ -42,6 +46,8 @@ func exitCode(err error, stderr io.Writer) int {
 const usage = `leverflow: workflow automation for Lever
 
 Usage:
+  leverflow serve [flags]                    the server: API, webhooks, Lever sandbox, workflow runs
+  leverflow token create|list|revoke         manage the server's API tokens
   leverflow validate FILE...                 check workflow files; exit 1 on problems
   leverflow run FILE [flags]                 run a workflow in-process and print each step
   leverflow run --resume --db PATH           finish the unfinished runs in a database
@@ -59,6 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, stdout, stderr)
+	case "token":
+		return cmdToken(ctx, rest, stdout, stderr)
 	case "validate":
 		return cmdValidate(ctx, rest, stdout, stderr)
 	case "run":

@@ -19,11 +19,11 @@ import (
 )
 
 // TestMain lets a test re-execute this binary as the leverflow command:
-// with LEVERFLOW_CLI_CHILD=1 it runs the CLI on its arguments and exits.
+// with LEVERFLOW_CLI_CHILD=1 it runs the CLI on its arguments, as main
+// does (SIGINT and SIGTERM included), and exits.
 func TestMain(m *testing.M) {
 	if os.Getenv("LEVERFLOW_CLI_CHILD") == "1" {
-		err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
-		os.Exit(exitCode(err, os.Stderr))
+		os.Exit(mainExit())
 	}
 	os.Exit(m.Run())
 }
