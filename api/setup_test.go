@@ -20,7 +20,6 @@ import (
 	"github.com/leverflow/leverflow/engine/store"
 	"github.com/leverflow/leverflow/engine/store/gormstore"
 	"github.com/leverflow/leverflow/steps/catalog"
-	"github.com/leverflow/leverflow/steps/lever/client"
 	"github.com/leverflow/leverflow/steps/lever/sandbox"
 	"github.com/leverflow/leverflow/triggers"
 )
@@ -167,7 +166,7 @@ func setupWith(t *testing.T, opts fixtureOptions) *fixture {
 	s, err := api.New(api.Config{
 		Engine: f.eng, Store: st, Steps: reg, Connections: f.conns, Auth: api.Chain(static, f.tokens),
 		Logger: logger, BodyLimit: 64 << 10, BaseURL: srv.URL,
-		Inbox: f.inbox, Metrics: f.metrics, LeverStats: leverStats{f.conns},
+		Inbox: f.inbox, Metrics: f.metrics, LeverStats: f.conns,
 		RateLimit: opts.rate, RateBurst: opts.burst,
 	})
 	if err != nil {
@@ -348,32 +347,6 @@ const (
 )
 
 func (f *fixture) routes() []api.Route { return f.server.Routes() }
-
-// leverStats adds up the Lever clients' counters of every workspace
-// connection, as the server's wiring does.
-type leverStats struct{ m *connections.Manager }
-
-func (l leverStats) LeverStats() client.Stats {
-	ctx := context.Background()
-	out := client.Stats{ByStatus: map[int]int64{}}
-	list, err := l.m.List(ctx, "")
-	if err != nil {
-		return out
-	}
-	for _, c := range list {
-		cl, err := l.m.Client(ctx, "", c.Name)
-		if err != nil {
-			continue
-		}
-		st := cl.Stats()
-		out.Requests += st.Requests
-		out.RateLimitWaits += st.RateLimitWaits
-		for k, v := range st.ByStatus {
-			out.ByStatus[k] += v
-		}
-	}
-	return out
-}
 
 // eventually polls cond every 10ms until it holds or 10 seconds pass.
 func (f *fixture) eventually(what string, cond func() bool) {

@@ -73,6 +73,7 @@ func (m *Manager) Client(ctx context.Context, userID, name string) (*client.Clie
 		return nil, fmt.Errorf("connection %q: %w", name, err)
 	}
 	m.mu.Lock()
+	m.retireLocked(k)
 	m.clients[k] = &cachedClient{credentialID: pd.CredentialID, client: cl}
 	m.mu.Unlock()
 	return cl, nil

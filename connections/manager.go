@@ -167,8 +167,11 @@ type Manager struct {
 
 	flights singleflight.Group
 
-	mu       sync.Mutex
-	clients  map[connKey]*cachedClient
+	mu      sync.Mutex
+	clients map[connKey]*cachedClient
+	// retired adds up the counters of clients dropped from the cache, so
+	// LeverStats only ever grows.
+	retired  client.Stats
 	tokens   map[connKey]*cachedToken
 	limiters map[string]*rate.Limiter
 	// hooks caches WebhookSecrets; hookLocks serialize the webhook
@@ -583,10 +586,47 @@ func (m *Manager) save(ctx context.Context, c *store.Connection, old *store.Conn
 // forget drops the cached client and token of a connection.
 func (m *Manager) forget(k connKey) {
 	m.mu.Lock()
+	m.retireLocked(k)
 	delete(m.clients, k)
 	delete(m.tokens, k)
 	m.mu.Unlock()
 	m.forgetWebhooks(k)
+}
+
+// retireLocked keeps the counters of k's cached client before it is
+// dropped or replaced; the caller holds m.mu.
+func (m *Manager) retireLocked(k connKey) {
+	if old := m.clients[k]; old != nil {
+		addStats(&m.retired, old.client.Stats())
+	}
+}
+
+// LeverStats adds up what every Lever client this Manager built has done
+// (requests by status, retries, rate-limit waits), the dropped ones
+// included: the server's /metrics reads it.
+func (m *Manager) LeverStats() client.Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var total client.Stats
+	addStats(&total, m.retired)
+	for _, c := range m.clients {
+		addStats(&total, c.client.Stats())
+	}
+	return total
+}
+
+func addStats(dst *client.Stats, s client.Stats) {
+	dst.Requests += s.Requests
+	dst.Retries += s.Retries
+	dst.RateLimitWaits += s.RateLimitWaits
+	dst.RateLimitWait += s.RateLimitWait
+	dst.BackoffWait += s.BackoffWait
+	if len(s.ByStatus) > 0 && dst.ByStatus == nil {
+		dst.ByStatus = map[int]int64{}
+	}
+	for status, n := range s.ByStatus {
+		dst.ByStatus[status] += n
+	}
 }
 
 // Get returns one connection.

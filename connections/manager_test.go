@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/leverflow/leverflow/steps/lever/sandbox"
 )
 
 func TestNewConfig(t *testing.T) {
@@ -55,5 +57,36 @@ func TestReadClaims(t *testing.T) {
 				t.Errorf("readClaims = %+v, want account %q user %q", c, tt.account, tt.user)
 			}
 		})
+	}
+}
+
+// TestLeverStatsOnlyGrow: LeverStats adds up every client's requests, and
+// keeps those of a client dropped when its connection is deleted.
+func TestLeverStatsOnlyGrow(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	if _, err := f.m.CreateAPIKey(ctx, APIKeyRequest{Name: "acme", Environment: EnvLocal, APIKey: testAPIKey}); err != nil {
+		t.Fatal(err)
+	}
+	base := f.m.LeverStats().Requests
+	cl, err := f.m.Client(ctx, "", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := cl.GetUser(ctx, sandbox.UserPriya); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := f.m.LeverStats()
+	if st.Requests != base+3 || st.ByStatus[200] < 3 {
+		t.Fatalf("after 3 calls: %+v (base %d)", st, base)
+	}
+	if err := f.m.Delete(ctx, "", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if after := f.m.LeverStats(); after.Requests < st.Requests || after.ByStatus[200] < st.ByStatus[200] {
+		t.Errorf("deleting the connection lost its counters: %+v, before %+v", after, st)
 	}
 }

@@ -353,7 +353,7 @@ func (s *server) build() error {
 	}
 	s.api, err = api.New(api.Config{
 		Engine: s.eng, Store: s.store, Steps: s.reg, Connections: s.conns, Auth: auth, Logger: s.log,
-		BaseURL: s.baseURL, Inbox: s.receiver, Metrics: s.metrics,
+		BaseURL: s.baseURL, Inbox: s.receiver, Metrics: s.metrics, LeverStats: s.conns,
 	})
 	if err != nil {
 		return fmt.Errorf("building the API: %w", err)
