@@ -55,9 +55,12 @@
 // unknown step types or connections, ...) is one 422 listing them all.
 //
 // Runs: POST /workflows/:id/runs takes any JSON as trigger data. An
-// Idempotency-Key derives the run id (UUIDv5 of the workflow id and the
-// key, see IdempotencyNamespace), so a repeated key answers 200 with the
-// first run (Idempotent-Replayed: true) instead of starting another.
+// Idempotency-Key is recorded in the event inbox (source "api", unique per
+// workflow and key) before the run starts, and the run id is derived from
+// that record (triggers.RunID: time-ordered like every run id), so a
+// repeated key answers 200 with the first run (Idempotent-Replayed: true)
+// instead of starting another, even after a race or a crash; the same key
+// with another body is a 409.
 // ?wait= (at most MaxWait) answers 200 with the finished run, or as soon
 // as a top-level respond step succeeds, that step's status, headers and
 // body; 202 {id, status, ...} when the wait runs out. GET /runs pages
@@ -69,13 +72,6 @@
 // body as they are, Lever errors included (as Lever's {"code",
 // "message"}), marked X-Leverflow-Upstream: lever so a Lever 401 is not
 // mistaken for the API's own.
-//
-// Known limit: a run id derived from an Idempotency-Key is a UUIDv5, not a
-// UUIDv7, so it is not ordered by time. GET /runs pages by id (newest
-// first, assuming UUIDv7), so such runs sort by their hash, not by when
-// they started, and may show up on an earlier or later page than their
-// neighbours in time. The store has no idempotency-key column to keep
-// fresh UUIDv7 ids instead; until it has one, this is the trade-off.
 //
 // Workflows: POST creates version 1 of a new, disabled workflow (409 when
 // the id exists or existed: ids are never reused); PUT saves the next

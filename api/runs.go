@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"github.com/leverflow/leverflow/engine"
 	"github.com/leverflow/leverflow/engine/store"
 	"github.com/leverflow/leverflow/engine/workflow"
+	"github.com/leverflow/leverflow/triggers"
 )
 
 // Limits of the run endpoints.
@@ -32,11 +35,6 @@ const (
 	// that answered before its run finished.
 	respondPoll = 100 * time.Millisecond
 )
-
-// IdempotencyNamespace is the UUIDv5 namespace of run ids derived from an
-// Idempotency-Key: the run id is UUIDv5(namespace, workflow id + "\n" +
-// key), so a repeated key finds the first run.
-var IdempotencyNamespace = uuid.MustParse("6f0d3c1e-1d7a-5b8e-9a53-4c1f8e2b7d10")
 
 func (s *Server) runRoutes(authed *gin.RouterGroup) {
 	authed.POST("/workflows/:id/runs", s.startRun)
@@ -134,15 +132,23 @@ func (s *Server) startRun(c *gin.Context) {
 		}
 	}
 	ctx := c.Request.Context()
-	var runID string
+	req := engine.StartRequest{WorkflowID: id, Trigger: data}
+	var (
+		run      *workflow.Run
+		replayed bool
+	)
 	if key := c.GetHeader("Idempotency-Key"); key != "" {
 		if len(key) > maxIdempotencyKey {
 			fail(c, badRequest("the Idempotency-Key header is %d characters long; use at most %d (a UUID is a good key)", len(key), maxIdempotencyKey))
 			return
 		}
-		runID = uuid.NewSHA1(IdempotencyNamespace, []byte(id+"\n"+key)).String()
+		run, replayed, err = s.startOnce(ctx, req, key)
+	} else {
+		run, err = s.eng.StartRun(ctx, req)
+		if errors.Is(err, store.ErrNotFound) {
+			err = notFound("no workflow %q", id)
+		}
 	}
-	run, replayed, err := s.start(ctx, engine.StartRequest{WorkflowID: id, Trigger: data, RunID: runID})
 	if err != nil {
 		fail(c, err)
 		return
@@ -162,31 +168,73 @@ func (s *Server) startRun(c *gin.Context) {
 	s.answerWhenDone(c, run, wait, replayed)
 }
 
-// start starts a run, or finds the run a repeated Idempotency-Key
-// started (replayed).
-func (s *Server) start(ctx context.Context, req engine.StartRequest) (*workflow.Run, bool, error) {
-	if req.RunID != "" {
-		if run, err := s.eng.GetRun(ctx, req.RunID); err == nil {
-			return run, true, nil
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, false, fmt.Errorf("looking up the run of an idempotency key: %w", err)
-		}
+// startOnce starts the run of an Idempotency-Key, or finds the run a
+// request with the same key started (replayed). The key is recorded in the
+// event inbox (source "api", deduplicated per workflow and key) before the
+// run starts; the run id comes from that record (triggers.RunID: the same
+// for every retry, and time-ordered like every other run id), so neither a
+// race of two requests nor a crash between the record and the run can
+// start two runs. A key reused with another body is refused (409).
+func (s *Server) startOnce(ctx context.Context, req engine.StartRequest, key string) (*workflow.Run, bool, error) {
+	if _, err := s.eng.GetWorkflow(ctx, req.WorkflowID); errors.Is(err, store.ErrNotFound) {
+		return nil, false, notFound("no workflow %q", req.WorkflowID)
+	} else if err != nil {
+		return nil, false, fmt.Errorf("reading workflow %s: %w", req.WorkflowID, err)
 	}
-	run, err := s.eng.StartRun(ctx, req)
+	payload := req.Trigger
+	if len(payload) == 0 {
+		payload = json.RawMessage(`{}`)
+	}
+	evID, err := uuid.NewV7()
+	if err != nil {
+		return nil, false, fmt.Errorf("making an event id: %w", err)
+	}
+	ev, inserted, err := s.store.InsertEvent(ctx, &store.Event{
+		ID: evID.String(), Source: store.EventSourceAPI, Connection: "", UserID: req.UserID, Type: "api.run",
+		DedupeKey: req.WorkflowID + "\n" + key, Payload: payload, ReceivedAt: s.now().UTC(), Status: store.EventPending,
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("recording the Idempotency-Key: %w", err)
+	}
+	if !inserted && !sameJSON(ev.Payload, payload) {
+		return nil, false, conflict("the Idempotency-Key %q was already used with another body for workflow %q: use a new key for a new request", key, req.WorkflowID)
+	}
+	req.RunID = triggers.RunID(ev.ID, req.WorkflowID, 0, ev.ReceivedAt)
+	req.EventID = ev.ID
+	run, err := s.eng.GetRun(ctx, req.RunID)
 	switch {
 	case err == nil:
-		return run, false, nil
-	case errors.Is(err, store.ErrConflict) && req.RunID != "":
+		return run, true, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, false, fmt.Errorf("looking up the run of an idempotency key: %w", err)
+	}
+	run, err = s.eng.StartRun(ctx, req)
+	switch {
+	case errors.Is(err, store.ErrConflict):
 		// Another request with the same key won the race.
-		run, gerr := s.eng.GetRun(ctx, req.RunID)
-		if gerr != nil {
-			return nil, false, fmt.Errorf("reading the run of an idempotency key: %w", gerr)
+		if run, err = s.eng.GetRun(ctx, req.RunID); err != nil {
+			return nil, false, fmt.Errorf("reading the run of an idempotency key: %w", err)
 		}
 		return run, true, nil
 	case errors.Is(err, store.ErrNotFound):
 		return nil, false, notFound("no workflow %q", req.WorkflowID)
+	case err != nil:
+		return nil, false, err
 	}
-	return nil, false, err
+	if err := s.store.FinishEvent(ctx, ev.ID, store.EventResult{Status: store.EventRouted, RunIDs: []string{run.ID}, At: s.now().UTC()}); err != nil {
+		s.log.Warn("recording the run of an Idempotency-Key", "event_id", ev.ID, "run_id", run.ID, "error", err)
+	}
+	return run, !inserted, nil
+}
+
+// sameJSON reports whether two JSON documents hold the same value, however
+// they are spaced or their keys ordered.
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return bytes.Equal(a, b)
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 func parseWait(q string) (time.Duration, error) {

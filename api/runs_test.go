@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -63,21 +64,51 @@ func TestIdempotencyKey(t *testing.T) {
 	f.saveWorkflow("echo", echoWorkflow)
 	key := map[string]string{"Idempotency-Key": "order-42"}
 	first := f.must(http.StatusOK, request{Method: "POST", Path: "/api/v1/workflows/echo/runs?wait=30s", Body: `{"name": "A"}`, Header: key}).json(t)
-	second := f.do(request{Method: "POST", Path: "/api/v1/workflows/echo/runs", Body: `{"name": "B"}`, Header: key})
+	// The same request again (spaced differently) finds the first run.
+	second := f.do(request{Method: "POST", Path: "/api/v1/workflows/echo/runs", Body: `{ "name":"A" }`, Header: key})
 	if second.status != http.StatusOK || second.header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("repeat: %d %v %s", second.status, second.header, second.body)
 	}
 	if second.json(t)["id"] != first["id"] {
 		t.Errorf("repeat started another run: %s vs %v", second.body, first["id"])
 	}
+	// The key with another body is a mistake, said so, and starts nothing.
+	other := f.do(request{Method: "POST", Path: "/api/v1/workflows/echo/runs", Body: `{"name": "B"}`, Header: key})
+	if code, msg := other.errorCode(t); other.status != http.StatusConflict || code != "conflict" || !strings.Contains(msg, "already used with another body") {
+		t.Errorf("same key, other body: %d %s %s", other.status, code, msg)
+	}
 	if n := f.runCount(); n != 1 {
 		t.Errorf("%d runs, want 1", n)
 	}
-	// Another key, or another workflow with the same key, is another run.
-	f.must(http.StatusAccepted, request{Method: "POST", Path: "/api/v1/workflows/echo/runs", Header: map[string]string{"Idempotency-Key": "order-43"}})
+	// Ten requests racing with a new key start one run.
+	var wg sync.WaitGroup
+	ids := make([]string, 10)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := f.do(request{Method: "POST", Path: "/api/v1/workflows/echo/runs", Body: `{"name": "C"}`, Header: map[string]string{"Idempotency-Key": "order-43"}})
+			if r.status == http.StatusAccepted || r.status == http.StatusOK {
+				ids[i], _ = r.json(t)["id"].(string)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id == "" || id != ids[0] {
+			t.Fatalf("racing requests got runs %v, want one", ids)
+		}
+	}
 	if n := f.runCount(); n != 2 {
 		t.Errorf("%d runs, want 2", n)
 	}
+	// Their runs sort by time like any other: the newest first.
+	page := f.must(http.StatusOK, request{Method: "GET", Path: "/api/v1/runs?workflow_id=echo"}).json(t)["runs"].([]any)
+	if len(page) != 2 || page[0].(map[string]any)["id"] != ids[0] || page[1].(map[string]any)["id"] != first["id"] {
+		t.Errorf("runs listed: %v, want %s then %v", page, ids[0], first["id"])
+	}
+	// An unknown workflow is a 404 and records nothing.
+	f.must(http.StatusNotFound, request{Method: "POST", Path: "/api/v1/workflows/nope/runs", Header: key})
 }
 
 func TestRespondStep(t *testing.T) {
