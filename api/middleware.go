@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -195,6 +196,10 @@ type detail struct {
 // checkSyntax reports malformed JSON (or more than one value) with the
 // line and column.
 func checkSyntax(data []byte) error {
+	if !utf8.Valid(data) {
+		line, col := position(data, int64(firstInvalidUTF8(data)))
+		return badRequest("line %d, column %d: the body is not valid UTF-8; send JSON encoded as UTF-8", line, col)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var raw json.RawMessage
 	err := dec.Decode(&raw)
@@ -245,4 +250,16 @@ func jsonKind(goType string) string {
 		return "an object"
 	}
 	return "a " + goType
+}
+
+// firstInvalidUTF8 is the offset of the first byte that is not valid UTF-8.
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
 }

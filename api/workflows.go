@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -62,6 +63,9 @@ func (s *Server) parseWorkflow(c *gin.Context) (*workflow.Workflow, error) {
 	data, err := readBody(c)
 	if err != nil {
 		return nil, err
+	}
+	if !utf8.Valid(data) {
+		return nil, checkSyntax(data) // names where the encoding breaks
 	}
 	wf, problems, err := s.checkWorkflow(c, data)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxWebhookBody is the largest webhook body ParseLeverWebhook accepts.
@@ -110,6 +111,9 @@ func ParseLeverWebhook(body []byte) (*LeverEvent, error) {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fmt.Errorf("%w: the body is empty", ErrMalformed)
+	}
+	if !utf8.Valid(body) {
+		return nil, fmt.Errorf("%w: the body is not valid UTF-8", ErrMalformed)
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {

@@ -102,6 +102,7 @@ func TestParseMalformed(t *testing.T) {
 	}{
 		{"empty", "", ErrMalformed, "empty"},
 		{"blank", "  \n", ErrMalformed, "empty"},
+		{"not UTF-8", "{\"event\":\"candidateHired\",\"triggeredAt\":1,\"data\":{\"x\":\"\xff\"}}", ErrMalformed, "not valid UTF-8"},
 		{"not json", "event=x", ErrMalformed, "not valid JSON"},
 		{"truncated", `{"event":"candidateHired","triggeredAt":1`, ErrMalformed, "not valid JSON"},
 		{"array", `[1,2]`, ErrMalformed, "JSON object"},
