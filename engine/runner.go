@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -373,6 +374,7 @@ func (r *runner) commit(u *store.Update) bool {
 // observe tells the engine's observer of the steps and the run that the
 // committed update u finished.
 func (r *runner) observe(u store.Update) {
+	r.logFinished(u)
 	o := r.e.opts.Observer
 	if o == nil {
 		return
@@ -388,6 +390,39 @@ func (r *runner) observe(u store.Update) {
 		run.Status, run.Error, run.FinishedAt = u.Status, u.Error, u.FinishedAt
 		run.LeaseOwner, run.LeaseUntil, run.WakeAt = "", nil, nil
 		o.RunFinished(&run)
+	}
+}
+
+// logFinished logs each step run and the run that u finished, with their
+// ids: one line per step (Warn when it failed, with its error) and one
+// for the run.
+func (r *runner) logFinished(u store.Update) {
+	ctx := context.Background()
+	log := r.e.log
+	if !log.Enabled(ctx, slog.LevelInfo) && !log.Enabled(ctx, slog.LevelWarn) {
+		return
+	}
+	for _, rec := range u.Steps {
+		if !rec.Status.Finished() {
+			continue
+		}
+		attrs := []any{"run_id", r.run.ID, "workflow_id", r.run.WorkflowID, "step_id", rec.Key, "type", rec.Type,
+			"status", rec.Status, "attempts", rec.Attempts}
+		if rec.StartedAt != nil && rec.FinishedAt != nil {
+			attrs = append(attrs, "duration_ms", float64(rec.FinishedAt.Sub(*rec.StartedAt).Microseconds())/1000)
+		}
+		if rec.Status == workflow.StepFailed {
+			log.Warn("step failed", append(attrs, "error", rec.Error)...)
+			continue
+		}
+		log.Info("step finished", attrs...)
+	}
+	if u.Status.Terminal() {
+		attrs := []any{"run_id", r.run.ID, "workflow_id", r.run.WorkflowID, "status", u.Status}
+		if u.Error != "" {
+			attrs = append(attrs, "error", u.Error)
+		}
+		log.Info("run finished", attrs...)
 	}
 }
 
