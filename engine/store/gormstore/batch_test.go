@@ -105,8 +105,30 @@ func TestGroupCommitKeepsEachWriteItsOwn(t *testing.T) {
 		}
 	}
 	// The successful applies committed; how many transactions that took
-	// depends on timing, but with 180 writes racing, some must have shared.
-	if commits := gormstore.Commits(st) - before; commits >= n {
-		t.Errorf("%d commits for %d successful applies: writes were not grouped", commits, n)
+	// depends on timing, but with 180 writes racing, some should have
+	// shared. A loaded machine can serialize one burst by chance, so a
+	// few more bursts of applies get their chance before this fails.
+	commits := gormstore.Commits(st) - before
+	for try := 0; commits >= n && try < 5; try++ {
+		before = gormstore.Commits(st)
+		var burst sync.WaitGroup
+		release := make(chan struct{})
+		for i := range n {
+			id := fmt.Sprintf("run-%03d", i)
+			burst.Go(func() {
+				<-release
+				if err := st.Apply(ctx, "w", store.Update{RunID: id, Steps: []*workflow.StepRun{
+					{Key: "a", StepID: "a", Type: "transform", Status: workflow.StepSucceeded, Attempts: 1, Output: json.RawMessage(`"` + id + `"`)},
+				}}); err != nil {
+					t.Errorf("apply %s again: %v", id, err)
+				}
+			})
+		}
+		close(release)
+		burst.Wait()
+		commits = gormstore.Commits(st) - before
+	}
+	if commits >= n {
+		t.Errorf("%d commits for %d successful applies, in every burst: writes were not grouped", commits, n)
 	}
 }
