@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -183,14 +184,9 @@ func (s *Server) listEvents(c *gin.Context) {
 // getEvent is GET /events/:id: the event and the status of every run it
 // started.
 func (s *Server) getEvent(c *gin.Context) {
-	id := c.Param("id")
-	ev, err := s.store.GetEvent(c.Request.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		fail(c, notFound("no event %q", id))
-		return
-	}
+	ev, err := s.readEvent(c.Request.Context(), c.Param("id"))
 	if err != nil {
-		fail(c, fmt.Errorf("reading event %s: %w", id, err))
+		fail(c, err)
 		return
 	}
 	d, err := s.eventDetail(c, ev)
@@ -199,6 +195,18 @@ func (s *Server) getEvent(c *gin.Context) {
 		return
 	}
 	writeJSON(c, http.StatusOK, d)
+}
+
+// readEvent reads one event: a 404 when there is none.
+func (s *Server) readEvent(ctx context.Context, id string) (*store.Event, error) {
+	ev, err := s.store.GetEvent(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("no event %q", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading event %s: %w", id, err)
+	}
+	return ev, nil
 }
 
 // eventDetail reads the runs an event started, newest first.
@@ -230,13 +238,9 @@ func (s *Server) replayEvent(c *gin.Context) {
 	}
 	id := c.Param("id")
 	ctx := c.Request.Context()
-	before, err := s.store.GetEvent(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		fail(c, notFound("no event %q", id))
-		return
-	}
+	before, err := s.readEvent(ctx, id)
 	if err != nil {
-		fail(c, fmt.Errorf("reading event %s: %w", id, err))
+		fail(c, err)
 		return
 	}
 	ev, err := s.inbox.Replay(ctx, id)

@@ -167,8 +167,9 @@ func (s *Server) tokenRoutes(admin *gin.RouterGroup) {
 	admin.DELETE("/tokens/:id", s.revokeToken)
 }
 
-// tokenView is a token as listed: never the token, never its hash.
-type tokenView struct {
+// TokenView is a token as GET /tokens and leverflow token list --json
+// show it: never the token, never its hash.
+type TokenView struct {
 	ID         string     `json:"id"`
 	Name       string     `json:"name"`
 	Admin      bool       `json:"admin"`
@@ -178,13 +179,14 @@ type tokenView struct {
 	RevokedAt  *time.Time `json:"revoked_at"`
 }
 
-func tokenViewOf(t *store.Token) tokenView {
-	return tokenView{ID: t.ID, Name: t.Name, Admin: t.Admin, UserID: t.UserID, CreatedAt: t.CreatedAt,
+// TokenViewOf is the view of t.
+func TokenViewOf(t *store.Token) TokenView {
+	return TokenView{ID: t.ID, Name: t.Name, Admin: t.Admin, UserID: t.UserID, CreatedAt: t.CreatedAt,
 		LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt}
 }
 
 type tokenList struct {
-	Tokens []tokenView `json:"tokens"`
+	Tokens []TokenView `json:"tokens"`
 }
 
 // createTokenRequest is the body of POST /tokens.
@@ -196,7 +198,7 @@ type createTokenRequest struct {
 // createdToken is the answer of POST /tokens: the only time the token is
 // shown.
 type createdToken struct {
-	tokenView
+	TokenView
 	Token string `json:"token"`
 }
 
@@ -207,9 +209,9 @@ func (s *Server) listTokens(c *gin.Context) {
 		fail(c, fmt.Errorf("listing tokens: %w", err))
 		return
 	}
-	out := tokenList{Tokens: make([]tokenView, 0, len(list))}
+	out := tokenList{Tokens: make([]TokenView, 0, len(list))}
 	for _, t := range list {
-		out.Tokens = append(out.Tokens, tokenViewOf(t))
+		out.Tokens = append(out.Tokens, TokenViewOf(t))
 	}
 	writeJSON(c, http.StatusOK, out)
 }
@@ -239,7 +241,7 @@ func (s *Server) createToken(c *gin.Context) {
 		slog.String("new_token_id", t.ID), slog.Bool("admin", t.Admin))
 	c.Header("Cache-Control", "no-store")
 	c.Header("Location", "/api/v1/tokens/"+t.ID)
-	writeJSON(c, http.StatusCreated, createdToken{tokenView: tokenViewOf(t), Token: token})
+	writeJSON(c, http.StatusCreated, createdToken{TokenView: TokenViewOf(t), Token: token})
 }
 
 // revokeToken is DELETE /tokens/:id: 204; the token is refused from now

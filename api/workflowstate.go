@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -182,24 +183,20 @@ func (s *Server) listWorkflowVersions(c *gin.Context) {
 // validated again (a connection may have been deleted since it was
 // saved); 422 with every problem when it is not valid.
 func (s *Server) enableWorkflow(c *gin.Context) {
-	id := c.Param("id")
-	w, err := s.eng.EnableWorkflow(c.Request.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		fail(c, notFound("no workflow %q", id))
-		return
-	}
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	writeJSON(c, http.StatusOK, stateOf(w))
+	s.setWorkflowState(c, s.eng.EnableWorkflow)
 }
 
 // disableWorkflow is POST /workflows/:id/disable: its trigger starts no
 // more runs; runs already started go on.
 func (s *Server) disableWorkflow(c *gin.Context) {
+	s.setWorkflowState(c, s.eng.DisableWorkflow)
+}
+
+// setWorkflowState answers an enable or a disable: set changes the
+// workflow named in the path and the answer is its new state.
+func (s *Server) setWorkflowState(c *gin.Context, set func(ctx context.Context, id string) (*store.Workflow, error)) {
 	id := c.Param("id")
-	w, err := s.eng.DisableWorkflow(c.Request.Context(), id)
+	w, err := set(c.Request.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		fail(c, notFound("no workflow %q", id))
 		return

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/leverflow/leverflow/api"
 	"github.com/leverflow/leverflow/engine/store"
 )
 
@@ -119,22 +120,10 @@ func token(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 }
 
-// tokenView is a token as list shows it: never the token or its hash.
-type tokenView struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Admin      bool       `json:"admin"`
-	UserID     string     `json:"user_id,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
-}
-
 func printTokens(w io.Writer, toks []*store.Token, asJSON bool) error {
-	views := make([]tokenView, 0, len(toks))
+	views := make([]api.TokenView, 0, len(toks))
 	for _, t := range toks {
-		views = append(views, tokenView{ID: t.ID, Name: t.Name, Admin: t.Admin, UserID: t.UserID,
-			CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt})
+		views = append(views, api.TokenViewOf(t))
 	}
 	if asJSON {
 		enc := json.NewEncoder(w)

@@ -35,10 +35,7 @@ func (f *family) getContactSpec() steps.Spec {
 		},
 	}
 	return steps.Typed(spec, func(ctx context.Context, req *steps.Request, in getContactInput) (map[string]any, error) {
-		if err := requireID("contact_id", in.ContactID); err != nil {
-			return nil, err
-		}
-		c, err := f.client(ctx, req)
+		c, err := f.clientForID(ctx, req, "contact_id", in.ContactID)
 		if err != nil {
 			return nil, err
 		}

@@ -84,6 +84,15 @@ func (f *family) client(ctx context.Context, req *steps.Request) (*client.Client
 	return c, nil
 }
 
+// clientForID checks the Lever id the step is about (input field name)
+// and returns the client for the step's connection.
+func (f *family) clientForID(ctx context.Context, req *steps.Request, name, id string) (*client.Client, error) {
+	if err := requireID(name, id); err != nil {
+		return nil, err
+	}
+	return f.client(ctx, req)
+}
+
 // leverError maps an error from the client onto the step contract: a 4xx
 // other than 429 is permanent, with Lever's message; a 429 is retryable
 // (after its Retry-After, when Lever sent one); 5xx and network errors are

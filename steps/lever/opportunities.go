@@ -52,10 +52,7 @@ func (f *family) getOpportunitySpec() steps.Spec {
 		},
 	}
 	return steps.Typed(spec, func(ctx context.Context, req *steps.Request, in getOpportunityInput) (map[string]any, error) {
-		if err := requireID("opportunity_id", in.OpportunityID); err != nil {
-			return nil, err
-		}
-		c, err := f.client(ctx, req)
+		c, err := f.clientForID(ctx, req, "opportunity_id", in.OpportunityID)
 		if err != nil {
 			return nil, err
 		}
@@ -283,10 +280,7 @@ func (f *family) unarchiveOpportunitySpec() steps.Spec {
 		},
 	}
 	return steps.Typed(spec, func(ctx context.Context, req *steps.Request, in unarchiveInput) (map[string]any, error) {
-		if err := requireID("opportunity_id", in.OpportunityID); err != nil {
-			return nil, err
-		}
-		c, err := f.client(ctx, req)
+		c, err := f.clientForID(ctx, req, "opportunity_id", in.OpportunityID)
 		if err != nil {
 			return nil, err
 		}

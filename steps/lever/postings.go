@@ -212,10 +212,7 @@ func (f *family) getPostingSpec() steps.Spec {
 		},
 	}
 	return steps.Typed(spec, func(ctx context.Context, req *steps.Request, in getPostingInput) (map[string]any, error) {
-		if err := requireID("posting_id", in.PostingID); err != nil {
-			return nil, err
-		}
-		c, err := f.client(ctx, req)
+		c, err := f.clientForID(ctx, req, "posting_id", in.PostingID)
 		if err != nil {
 			return nil, err
 		}

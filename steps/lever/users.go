@@ -87,10 +87,7 @@ func (f *family) getUserSpec() steps.Spec {
 		},
 	}
 	return steps.Typed(spec, func(ctx context.Context, req *steps.Request, in getUserInput) (map[string]any, error) {
-		if err := requireID("user_id", in.UserID); err != nil {
-			return nil, err
-		}
-		c, err := f.client(ctx, req)
+		c, err := f.clientForID(ctx, req, "user_id", in.UserID)
 		if err != nil {
 			return nil, err
 		}

@@ -154,32 +154,13 @@ func (s *Store) GetEvent(ctx context.Context, id string) (*store.Event, error) {
 
 // ListEvents returns events newest first.
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]*store.Event, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	q := s.r.WithContext(ctx).Model(&eventRow{})
-	for _, c := range []struct{ col, val string }{
-		{"source", f.Source}, {"connection", f.Connection}, {"type", f.Type}, {"status", string(f.Status)},
-	} {
-		if c.val != "" {
-			q = q.Where(c.col+" = ?", c.val)
-		}
-	}
+	q := whereEqual(s.r.WithContext(ctx).Model(&eventRow{}),
+		colVal{"source", f.Source}, colVal{"connection", f.Connection}, colVal{"type", f.Type}, colVal{"status", string(f.Status)})
 	if f.DedupeKey != "" {
 		q = q.Where("dedupe_key = ? AND user_id = ?", f.DedupeKey, f.UserID)
 	}
-	if !f.ReceivedAfter.IsZero() {
-		q = q.Where("received_at >= ?", micros(f.ReceivedAfter))
-	}
-	if !f.ReceivedBefore.IsZero() {
-		q = q.Where("received_at < ?", micros(f.ReceivedBefore))
-	}
-	if f.After != "" {
-		q = q.Where("id < ?", f.After)
-	}
 	var rows []eventRow
-	if err := q.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+	if err := findNewest(q, "received_at", f.ReceivedAfter, f.ReceivedBefore, f.After, f.Limit, &rows); err != nil {
 		return nil, fmt.Errorf("listing events: %w", dbErr(err))
 	}
 	return eventsOf(rows), nil

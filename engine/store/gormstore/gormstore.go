@@ -178,3 +178,50 @@ func dedupe(ids []string) []string {
 	}
 	return out
 }
+
+// colVal is a column and the value a list filter wants in it.
+type colVal struct{ col, val string }
+
+// whereEqual narrows q to the rows whose column equals its value, for each
+// filter with a value (an empty one matches every row).
+func whereEqual(q *gorm.DB, filters ...colVal) *gorm.DB {
+	for _, f := range filters {
+		if f.val != "" {
+			q = q.Where(f.col+" = ?", f.val)
+		}
+	}
+	return q
+}
+
+// findNewest finds into rows one keyset page of q, newest first by id: the
+// rows whose timeCol is at or after from and strictly before to (a zero
+// bound is open), with an id lower than the cursor after (when given), at
+// most limit of them (0 means 50).
+func findNewest(q *gorm.DB, timeCol string, from, to time.Time, after string, limit int, rows any) error {
+	if limit <= 0 {
+		limit = 50
+	}
+	if !from.IsZero() {
+		q = q.Where(timeCol+" >= ?", micros(from))
+	}
+	if !to.IsZero() {
+		q = q.Where(timeCol+" < ?", micros(to))
+	}
+	if after != "" {
+		q = q.Where("id < ?", after)
+	}
+	return q.Order("id DESC").Limit(limit).Find(rows).Error
+}
+
+// execFound runs one statement that must touch a row: none touched gives
+// store.ErrNotFound.
+func execFound(tx *gorm.DB, sql string, args ...any) error {
+	res := tx.Exec(sql, args...)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}

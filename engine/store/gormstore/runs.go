@@ -139,34 +139,10 @@ func scanSteps(tx *gorm.DB, ids []string, byID map[string]*workflow.Run) error {
 
 // ListRuns returns runs newest first, without their step runs.
 func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]*workflow.Run, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	q := s.r.WithContext(ctx).Model(&runRow{})
-	if f.WorkflowID != "" {
-		q = q.Where("workflow_id = ?", f.WorkflowID)
-	}
-	if f.Status != "" {
-		q = q.Where("status = ?", string(f.Status))
-	}
-	if f.TriggerType != "" {
-		q = q.Where("trigger_type = ?", f.TriggerType)
-	}
-	if f.EventID != "" {
-		q = q.Where("event_id = ?", f.EventID)
-	}
-	if !f.CreatedAfter.IsZero() {
-		q = q.Where("created_at >= ?", micros(f.CreatedAfter))
-	}
-	if !f.CreatedBefore.IsZero() {
-		q = q.Where("created_at < ?", micros(f.CreatedBefore))
-	}
-	if f.After != "" {
-		q = q.Where("id < ?", f.After)
-	}
+	q := whereEqual(s.r.WithContext(ctx).Model(&runRow{}),
+		colVal{"workflow_id", f.WorkflowID}, colVal{"status", string(f.Status)}, colVal{"trigger_type", f.TriggerType}, colVal{"event_id", f.EventID})
 	var rows []runRow
-	if err := q.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+	if err := findNewest(q, "created_at", f.CreatedAfter, f.CreatedBefore, f.After, f.Limit, &rows); err != nil {
 		return nil, fmt.Errorf("listing runs: %w", dbErr(err))
 	}
 	out := make([]*workflow.Run, len(rows))

@@ -86,14 +86,7 @@ func (s *Store) ListTokens(ctx context.Context) ([]*store.Token, error) {
 // revocation time.
 func (s *Store) RevokeToken(ctx context.Context, id string, now time.Time) error {
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, micros(now), id)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return store.ErrNotFound
-		}
-		return nil
+		return execFound(tx, `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, micros(now), id)
 	})
 	if err != nil {
 		return fmt.Errorf("revoking token %s: %w", id, dbErr(err))

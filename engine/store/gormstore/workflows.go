@@ -271,12 +271,8 @@ func (s *Store) ListWorkflowVersions(ctx context.Context, workflowID string) ([]
 func (s *Store) SetWorkflowEnabled(ctx context.Context, workflowID string, enabled bool, now time.Time) (*store.Workflow, error) {
 	var row workflowRow
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`UPDATE workflows SET enabled = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, enabled, micros(now), workflowID)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return store.ErrNotFound
+		if err := execFound(tx, `UPDATE workflows SET enabled = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, enabled, micros(now), workflowID); err != nil {
+			return err
 		}
 		return tx.Where("id = ?", workflowID).Take(&row).Error
 	})
@@ -296,14 +292,7 @@ func (s *Store) SetWorkflowEnabled(ctx context.Context, workflowID string, enabl
 func (s *Store) DeleteWorkflow(ctx context.Context, workflowID string, now time.Time) error {
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		n := micros(now)
-		res := tx.Exec(`UPDATE workflows SET enabled = ?, deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, false, n, n, workflowID)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return store.ErrNotFound
-		}
-		return nil
+		return execFound(tx, `UPDATE workflows SET enabled = ?, deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, false, n, n, workflowID)
 	})
 	if err != nil {
 		return fmt.Errorf("deleting workflow %s: %w", workflowID, dbErr(err))
