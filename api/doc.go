@@ -28,8 +28,8 @@
 //   - JSON bodies need Content-Type: application/json (415 otherwise) and
 //     are decoded strictly: malformed JSON, unknown fields and wrong types
 //     are 400 naming the line and column or the field;
-//   - each token has its own token bucket (Config.RateLimit, 50 requests
-//     a second with bursts of 100 by default): over it, 429 with
+//   - each token has its own token bucket (Config.RateLimit, 100 requests
+//     a second with bursts of 200 by default): over it, 429 with
 //     Retry-After.
 //
 // Every error is {"error": {"code", "message", "details": [...]}}:

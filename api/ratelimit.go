@@ -13,8 +13,8 @@ import (
 
 // Defaults of the per-token request limit.
 const (
-	DefaultRateLimit = 50  // requests per second, per token
-	DefaultRateBurst = 100 // requests at once, per token
+	DefaultRateLimit = 100 // requests per second, per token
+	DefaultRateBurst = 200 // requests at once, per token
 )
 
 // tokenLimits holds one token bucket per authenticated token, so that one

@@ -53,6 +53,7 @@ var serveFlags = []envFlag{
 	{name: "base-url", env: "LEVERFLOW_BASE_URL", arg: "URL", def: "http://<the address listened on>"},
 	{name: "shutdown-grace", env: "LEVERFLOW_SHUTDOWN_GRACE", arg: "DURATION"},
 	{name: "lease", env: "LEVERFLOW_LEASE", arg: "DURATION"},
+	{name: "api-rate-limit", env: "LEVERFLOW_API_RATE_LIMIT", arg: "N"},
 	{name: "examples", env: "LEVERFLOW_EXAMPLES"},
 	{name: "sandbox", env: "LEVERFLOW_SANDBOX"},
 	{name: "sandbox-rate-limit", env: "LEVERFLOW_SANDBOX_RATE_LIMIT"},
@@ -62,7 +63,10 @@ var serveFlags = []envFlag{
 type serveConfig struct {
 	addr, dataDir, databaseURL, secretKey, baseURL string
 	grace, lease                                   time.Duration
-	examples, sandbox, sandboxRateLimit            bool
+	// apiRateLimit is each API token's requests per second (bursts of
+	// twice that); negative turns the limit off.
+	apiRateLimit                        float64
+	examples, sandbox, sandboxRateLimit bool
 	// adminToken is LEVERFLOW_ADMIN_TOKEN (no flag: a token in the
 	// arguments would show in ps).
 	adminToken string
@@ -124,6 +128,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&c.baseURL, "base-url", "", "the public URL: OAuth callbacks and Lever webhooks are sent to it")
 	fs.DurationVar(&c.grace, "shutdown-grace", 30*time.Second, "how long SIGTERM waits for requests and running steps to finish")
 	fs.DurationVar(&c.lease, "lease", 30*time.Second, "how long a run stays claimed without a heartbeat; a crashed server's runs are taken up after it")
+	fs.Float64Var(&c.apiRateLimit, "api-rate-limit", api.DefaultRateLimit, "requests per second each API token may make, in bursts of twice that (429 over it); -1 turns the limit off")
 	fs.BoolVar(&c.examples, "examples", true, "load the example workflows, disabled, into a database that has no workflow")
 	fs.BoolVar(&c.sandbox, "sandbox", true, "serve the built-in Lever sandbox under /lever-sandbox, with a local connection to it")
 	fs.BoolVar(&c.sandboxRateLimit, "sandbox-rate-limit", true, "apply Lever's 10 requests/s limit in the sandbox")
@@ -161,6 +166,10 @@ Variables without a flag:
 		}
 	}
 	c.adminToken = strings.TrimSpace(getenv("LEVERFLOW_ADMIN_TOKEN"))
+	if c.apiRateLimit == 0 {
+		fmt.Fprintln(stderr, "serve: --api-rate-limit must be positive, or -1 to turn the limit off")
+		return errExit{2}
+	}
 	if c.grace <= 0 || c.lease < time.Second {
 		fmt.Fprintln(stderr, "serve: --shutdown-grace must be positive and --lease at least 1s")
 		return errExit{2}
@@ -354,6 +363,7 @@ func (s *server) build() error {
 	s.api, err = api.New(api.Config{
 		Engine: s.eng, Store: s.store, Steps: s.reg, Connections: s.conns, Auth: auth, Logger: s.log,
 		BaseURL: s.baseURL, Inbox: s.receiver, Metrics: s.metrics, LeverStats: s.conns,
+		RateLimit: s.cfg.apiRateLimit, RateBurst: int(max(1, 2*s.cfg.apiRateLimit)),
 	})
 	if err != nil {
 		return fmt.Errorf("building the API: %w", err)
