@@ -57,6 +57,10 @@ test-workflows: build ## Validate and test the example workflows with the CLI
 bench: ## Benchmarks of the hot paths (render, engine, store, Lever client, connections)
 	$(GO) test -run '^$$' -bench . -benchmem ./templating/ ./engine/ ./engine/store/gormstore/ ./steps/lever/client/ ./connections/
 
+.PHONY: bench-server
+bench-server: ## Load the server's API trigger on 127.0.0.1 (the side-by-side of ../shared/bench/n8n-peer.sh)
+	./scripts/bench-server.sh
+
 .PHONY: cover
 cover: ## Test coverage per package
 	$(GO) test -count=1 -cover ./...
