@@ -345,7 +345,7 @@ var workflowStateSchema = object([]string{"id", "name", "version", "enabled", "t
 
 func schemas() obj {
 	runProps := obj{
-		"id": str("The run id (UUIDv7; UUIDv5 when started with an Idempotency-Key)."), "workflow_id": str("The workflow."),
+		"id": str("The run id (UUIDv7: ordered by when the run was started)."), "workflow_id": str("The workflow."),
 		"version": obj{"type": "integer"}, "user_id": str("The connected user, when not the workspace."),
 		"status": obj{"type": "string", "enum": []string{"queued", "running", "waiting", "succeeded", "failed", "cancelled"}},
 		"error":  str("Why the run failed (empty otherwise)."), "trigger": anyv("The trigger data."),

@@ -34,18 +34,23 @@ type runRefView struct {
 	CreatedAt time.Time          `json:"created_at"`
 }
 
-// workflowState is a workflow as GET /workflows lists it and as enable
-// and disable answer it. LastRun and RunCounts are set in listings only.
+// workflowState is a workflow as enable and disable answer it.
 type workflowState struct {
-	ID        string         `json:"id"`
-	Name      string         `json:"name"`
-	Version   int            `json:"version"`
-	Enabled   bool           `json:"enabled"`
-	Trigger   triggerView    `json:"trigger"`
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	Version   int         `json:"version"`
+	Enabled   bool        `json:"enabled"`
+	Trigger   triggerView `json:"trigger"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
+}
+
+// workflowListItem is a workflow as GET /workflows lists it: its state,
+// its newest run (null when none) and its run counts by status.
+type workflowListItem struct {
+	workflowState
 	LastRun   *runRefView    `json:"last_run"`
 	RunCounts map[string]int `json:"run_counts"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
 }
 
 func stateOf(w *store.Workflow) workflowState {
@@ -58,8 +63,8 @@ func stateOf(w *store.Workflow) workflowState {
 
 // summaryStateOf lists a workflow with its newest run and its run counts,
 // every status present (0 when none).
-func summaryStateOf(w *store.WorkflowSummary) workflowState {
-	st := stateOf(&w.Workflow)
+func summaryStateOf(w *store.WorkflowSummary) workflowListItem {
+	st := workflowListItem{workflowState: stateOf(&w.Workflow)}
 	if w.LastRun != nil {
 		st.LastRun = &runRefView{ID: w.LastRun.ID, Status: w.LastRun.Status, CreatedAt: w.LastRun.CreatedAt}
 	}
@@ -73,8 +78,8 @@ func summaryStateOf(w *store.WorkflowSummary) workflowState {
 // workflowPage is the answer of GET /workflows: by id, ascending; next is
 // the cursor of the following page (?after=next), null on the last one.
 type workflowPage struct {
-	Workflows []workflowState `json:"workflows"`
-	Next      *string         `json:"next"`
+	Workflows []workflowListItem `json:"workflows"`
+	Next      *string            `json:"next"`
 }
 
 // listWorkflows is GET /workflows?enabled=&trigger_type=&connection=&limit=&after=.
@@ -107,7 +112,7 @@ func (s *Server) listWorkflows(c *gin.Context) {
 		fail(c, fmt.Errorf("listing workflows: %w", err))
 		return
 	}
-	page := workflowPage{Workflows: make([]workflowState, 0, min(len(list), limit))}
+	page := workflowPage{Workflows: make([]workflowListItem, 0, min(len(list), limit))}
 	for i, w := range list {
 		if i == limit {
 			next := list[limit-1].ID
