@@ -139,6 +139,7 @@ const (
 	kindNumber                  // any number
 	kindObject                  // an object with the listed fields only
 	kindArray                   // an array of elem
+	kindBool                    // true or false
 )
 
 type docShape struct {
@@ -191,12 +192,18 @@ var workflowShape = func() *docShape {
 		{"input", &docShape{kind: kindAny}}, {"retry", retry}, {"timeout", str},
 		{"on_error", str}, {"steps", stepList}, {"edges", edges}, {"position", position},
 	}
+	integer := &docShape{kind: kindInteger}
 	trigger := &docShape{kind: kindObject, fields: []docField{
 		{"type", str}, {"connection", str}, {"cron", str}, {"timezone", str},
+		{"overlap", str}, {"catch_up", str}, {"catch_up_max", integer}, {"poll_interval", str},
 	}}
+	concurrency := &docShape{kind: kindObject, fields: []docField{{"limit", integer}, {"key", str}}}
+	onFailure := &docShape{kind: kindObject, fields: []docField{{"workflow", str}, {"webhook", str}}}
 	return &docShape{kind: kindObject, fields: []docField{
 		{"name", str}, {"description", str}, {"trigger", trigger},
 		{"vars", &docShape{kind: kindMap}}, {"timeout", str},
+		{"concurrency", concurrency}, {"retention", str}, {"redact_pii", &docShape{kind: kindBool}},
+		{"on_failure", onFailure},
 		{"steps", stepList}, {"edges", edges},
 	}}
 }()
@@ -307,7 +314,7 @@ func (d *strictDecoder) value(s *docShape, path string) {
 			d.wrongType(s, path, tok)
 		}
 	case bool:
-		if s.kind != kindAny {
+		if s.kind != kindAny && s.kind != kindBool {
 			d.wrongType(s, path, tok)
 		}
 	case nil:
@@ -419,6 +426,7 @@ func (d *strictDecoder) wrongType(s *docShape, path string, got json.Token) {
 		kindMap:     "an object",
 		kindString:  "a string",
 		kindInteger: "an integer",
+		kindBool:    "true or false",
 		kindNumber:  "a number",
 		kindObject:  "an object",
 		kindArray:   "an array",

@@ -27,7 +27,7 @@ func TestParseReportsDecodeAndValidateProblems(t *testing.T) {
 			"steps": [{"id": "a", "type": "transform", "retyr": {}}, {"id": "b", "type": "nope"}], "edges": [{"from": "a", "to": "c"}], "extra": 1}`,
 			[]string{`trigger.type: unknown trigger type "apii"; did you mean "api"?`, `steps[0].retyr: unknown field "retyr"; did you mean "retry"?`,
 				`steps[1].type: unknown step type "nope"; ` + "`leverflow step-types` lists the known types",
-				`edges[0].to: no step "c"; did you mean "a"?`, `extra: unknown field "extra"; known fields: name, description, trigger, vars, timeout, steps, edges`}},
+				`edges[0].to: no step "c"; did you mean "a"?`, `extra: unknown field "extra"; known fields: name, description, trigger, vars, timeout, concurrency, retention, redact_pii, on_failure, steps, edges`}},
 		{"a wrong type is not also missing", `{"name": 1, "trigger": {"type": "api"}, "steps": {}}`,
 			[]string{"name: must be a string, got number", "steps: must be an array, got object"}},
 		{"a misspelt field is not also missing", `{"name": "w", "trigger": {"type": "api"}, "stepz": []}`,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -46,6 +47,11 @@ var TriggerTypes = []string{
 	"lever.posting_created",
 	"lever.posting_updated",
 }
+
+// PolledTriggerTypes are the trigger types that poll Lever (and so take a
+// poll_interval): Lever pushes no posting events, and sourced leads come
+// without an application.
+var PolledTriggerTypes = []string{"lever.candidate_created", "lever.candidate_updated", "lever.posting_created", "lever.posting_updated"}
 
 // Catalog is what validation needs to know of step types. *steps.Registry
 // satisfies it. A catalog that also has a Types() []string method lets
@@ -237,6 +243,7 @@ func (v *validator) checkWorkflow() {
 	}
 	v.checkTrigger()
 	v.checkDuration("timeout", w.Timeout, true)
+	v.checkRunPolicy()
 
 	if len(w.Steps) == 0 {
 		v.add("steps", "the workflow has no steps; add at least one step to \"steps\"")
@@ -283,7 +290,22 @@ func (v *validator) checkTrigger() {
 	case t.Connection != "" && v.opts.HasConnection != nil && !v.opts.HasConnection(t.Connection):
 		v.add("trigger.connection", "%s", unknownConnection(t.Connection))
 	}
+	if t.PollInterval != "" {
+		if !slices.Contains(PolledTriggerTypes, t.Type) {
+			v.add("trigger.poll_interval", "only a polled Lever trigger (%s) has a poll interval; remove \"poll_interval\"", strings.Join(PolledTriggerTypes, ", "))
+		} else if d, ok := v.checkDuration("trigger.poll_interval", t.PollInterval, true); ok && d > 0 && d < MinPollInterval {
+			v.add("trigger.poll_interval", "%q is shorter than %s; Lever allows 10 requests a second per account, so poll at most every second", string(t.PollInterval), MinPollInterval)
+		}
+	}
 	if t.Type != TriggerSchedule {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"overlap", t.Overlap != ""}, {"catch_up", t.CatchUp != ""}, {"catch_up_max", t.CatchUpMax != 0}} {
+			if f.set {
+				v.add("trigger."+f.name, "only a schedule trigger has %q; remove it or set \"type\" to \"schedule\"", f.name)
+			}
+		}
 		if t.Cron != "" {
 			v.add("trigger.cron", "only a schedule trigger has a cron expression; remove \"cron\" or set \"type\" to \"schedule\"")
 		}
@@ -303,6 +325,18 @@ func (v *validator) checkTrigger() {
 			v.add("trigger.cron", "invalid cron expression %q (%v); %s", t.Cron, err, cronHelp)
 		}
 	}
+	if t.Overlap != "" && !slices.Contains([]string{OverlapSkip, OverlapQueue, OverlapAllow}, t.Overlap) {
+		v.add("trigger.overlap", "unknown overlap policy %q; use \"skip\" (the default: a slot whose last run still runs starts nothing), \"queue\" (it starts when that run ends) or \"allow\" (runs overlap)", t.Overlap)
+	}
+	if t.CatchUp != "" && !slices.Contains([]string{CatchUpNone, CatchUpLast, CatchUpAll}, t.CatchUp) {
+		v.add("trigger.catch_up", "unknown catch-up policy %q; use \"none\" (the default: slots missed while down are dropped), \"last\" (run the latest one) or \"all\" (run each, up to catch_up_max)", t.CatchUp)
+	}
+	switch {
+	case t.CatchUpMax < 0 || t.CatchUpMax > MaxCatchUpMax:
+		v.add("trigger.catch_up_max", "catch_up_max is %d; use 1 to %d", t.CatchUpMax, MaxCatchUpMax)
+	case t.CatchUpMax != 0 && t.CatchUp != CatchUpAll:
+		v.add("trigger.catch_up_max", "catch_up_max applies only with \"catch_up\": \"all\"; remove it or set catch_up to all")
+	}
 	if t.Timezone != "" {
 		if _, err := time.LoadLocation(t.Timezone); err != nil || t.Timezone == "Local" {
 			v.add("trigger.timezone", "unknown time zone %q; use an IANA name such as \"UTC\", \"Europe/Paris\" or \"America/New_York\"", t.Timezone)
@@ -312,6 +346,62 @@ func (v *validator) checkTrigger() {
 
 func unknownConnection(name string) string {
 	return fmt.Sprintf("unknown connection %q; create it first (in the editor's Connections page or with POST /api/v1/connections) or use the name of an existing connection", name)
+}
+
+// MaxConcurrencyLimit bounds a workflow's concurrency limit.
+const MaxConcurrencyLimit = 1000
+
+// checkRunPolicy checks the workflow-wide settings of issue runs:
+// concurrency, retention and failure notifications.
+func (v *validator) checkRunPolicy() {
+	w := v.w
+	if c := w.Concurrency; c != nil {
+		if c.Limit < 1 || c.Limit > MaxConcurrencyLimit {
+			v.add("concurrency.limit", "the concurrency limit is %d; use 1 to %d runs at a time (per key when \"key\" is set)", c.Limit, MaxConcurrencyLimit)
+		}
+		if c.Key != "" {
+			v.checkKey("concurrency.key", c.Key)
+		}
+	}
+	if d, ok := v.checkDuration("retention", w.Retention, true); ok && d > 0 && d < time.Hour {
+		v.add("retention", "%q keeps runs for less than an hour; use at least \"1h\" (or days such as \"30d\")", string(w.Retention))
+	}
+	if f := w.OnFailure; f != nil {
+		if f.Workflow == "" && f.Webhook == "" {
+			v.add("on_failure", "on_failure names nothing; set \"workflow\" (an error workflow's id) or \"webhook\" (a URL the failed run's summary is POSTed to), or remove it")
+		}
+		if f.Webhook != "" {
+			if u, err := url.Parse(f.Webhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				v.add("on_failure.webhook", "%q is not an http(s) URL; use one such as \"https://hooks.example.com/leverflow\"", f.Webhook)
+			}
+		}
+		if f.Workflow != "" && !workflowIDPattern.MatchString(f.Workflow) {
+			v.add("on_failure.workflow", "%q is not a workflow id; use the id of the workflow to start with the failed run's summary", f.Workflow)
+		}
+	}
+}
+
+// workflowIDPattern is what a workflow id looks like.
+var workflowIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+// checkKey checks a concurrency key: a reference (with optional text
+// around it) that reads only what is known when a run starts: trigger,
+// vars, user and run.
+func (v *validator) checkKey(path, key string) {
+	if !strings.Contains(key, "<<") {
+		v.add(path, "the key %q holds no reference, so every run would share it; use a reference such as \"<<trigger.opportunityId>>\", or remove \"key\"", key)
+		return
+	}
+	tmpl, err := templating.CompileString(key)
+	if err != nil {
+		v.add(path, "%v", err)
+		return
+	}
+	env := v.env(nil, false)
+	delete(env, "steps") // no step has run when the key is read
+	for _, pr := range templating.Check(tmpl, env) {
+		v.add(path, "%s (a key is read when the run starts: use trigger, vars, user or run)", pr.Message)
+	}
 }
 
 func (v *validator) checkDuration(path string, d Duration, positive bool) (time.Duration, bool) {

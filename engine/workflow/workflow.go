@@ -11,7 +11,10 @@ package workflow
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -28,17 +31,81 @@ type Workflow struct {
 	// Timeout bounds a whole run (a Go duration such as "10m"); empty means
 	// no limit beyond the steps' own.
 	Timeout Duration `json:"timeout,omitempty"`
-	Steps   []Step   `json:"steps"`
-	Edges   []Edge   `json:"edges,omitempty"`
+	// Concurrency limits how many runs of the workflow run at once,
+	// optionally per key (one run at a time per opportunity); the others
+	// wait in order. Nil means no limit beyond the engine's worker pool.
+	Concurrency *Concurrency `json:"concurrency,omitempty"`
+	// Retention is how long finished runs are kept (a Go duration, or a
+	// number of days such as "30d"); empty means the server's default
+	// (DefaultRetention).
+	Retention Duration `json:"retention,omitempty"`
+	// RedactPII, when true, replaces candidate emails, phone numbers and
+	// names in the run data the store keeps (step inputs and outputs, the
+	// trigger) with "[redacted]"; the steps themselves see the real values.
+	RedactPII bool `json:"redact_pii,omitempty"`
+	// OnFailure says who hears of a failed run.
+	OnFailure *OnFailure `json:"on_failure,omitempty"`
+	Steps     []Step     `json:"steps"`
+	Edges     []Edge     `json:"edges,omitempty"`
+}
+
+// DefaultRetention is how long finished runs are kept when a workflow
+// names no retention.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// Concurrency is a workflow's limit on simultaneous runs.
+type Concurrency struct {
+	// Limit is how many runs may run at once (per key when Key is set).
+	Limit int `json:"limit"`
+	// Key, when set, is a reference such as "<<trigger.opportunityId>>":
+	// the limit applies per value of it.
+	Key string `json:"key,omitempty"`
+}
+
+// OnFailure names what is told of a failed run: an error workflow started
+// with the failed run's summary as its trigger data, and a URL the summary
+// is POSTed to as JSON.
+type OnFailure struct {
+	Workflow string `json:"workflow,omitempty"`
+	Webhook  string `json:"webhook,omitempty"`
 }
 
 // Trigger says what starts a run.
 type Trigger struct {
 	Type       string `json:"type"`
 	Connection string `json:"connection,omitempty"`
-	Cron       string `json:"cron,omitempty"`
-	Timezone   string `json:"timezone,omitempty"`
+	// Cron and Timezone are a schedule's.
+	Cron     string `json:"cron,omitempty"`
+	Timezone string `json:"timezone,omitempty"`
+	// Overlap says what a schedule does when a slot comes while the last
+	// slot's run is still going: skip (the default), queue or allow.
+	Overlap string `json:"overlap,omitempty"`
+	// CatchUp says what a schedule does with slots missed while the server
+	// was down: none (the default), last, or all of them up to CatchUpMax
+	// (default DefaultCatchUpMax).
+	CatchUp    string `json:"catch_up,omitempty"`
+	CatchUpMax int    `json:"catch_up_max,omitempty"`
+	// PollInterval is how often a polled Lever trigger asks Lever for
+	// changes (default DefaultPollInterval, at least MinPollInterval).
+	PollInterval Duration `json:"poll_interval,omitempty"`
 }
+
+// The values of Trigger.Overlap and Trigger.CatchUp, and the polling
+// bounds.
+const (
+	OverlapSkip  = "skip"
+	OverlapQueue = "queue"
+	OverlapAllow = "allow"
+
+	CatchUpNone = "none"
+	CatchUpLast = "last"
+	CatchUpAll  = "all"
+
+	DefaultCatchUpMax   = 10
+	MaxCatchUpMax       = 1000
+	DefaultPollInterval = time.Minute
+	MinPollInterval     = time.Second
+)
 
 // Step is one node of the DAG.
 type Step struct {
@@ -108,9 +175,21 @@ func (d Duration) Parse() (time.Duration, error) {
 	if d == "" {
 		return 0, nil
 	}
-	v, err := time.ParseDuration(string(d))
+	var v time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(string(d), "d"); ok {
+		// Days, as retention is said: "30d".
+		var n float64
+		n, err = strconv.ParseFloat(days, 64)
+		v = time.Duration(n * float64(24*time.Hour))
+		if n > 1e5 {
+			err = errors.New("too many days")
+		}
+	} else {
+		v, err = time.ParseDuration(string(d))
+	}
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration: use a number with a unit such as \"30s\", \"5m\" or \"1h\"", string(d))
+		return 0, fmt.Errorf("%q is not a duration: use a number with a unit such as \"30s\", \"5m\", \"1h\" or \"30d\"", string(d))
 	}
 	if v < 0 {
 		return 0, fmt.Errorf("%q is negative: durations must be positive", string(d))
