@@ -46,4 +46,52 @@
 // Healthy pings the store and, once started, reports a worker loop that has
 // not finished a round in three poll intervals. List methods refuse bad
 // arguments with ErrInvalidArgument.
+//
+// Retention: Prune deletes the finished runs (succeeded, failed, cancelled)
+// older than their workflow version's "retention" (Options.DefaultRetention,
+// else 30 days, when it names none), with their step runs, 500 runs per
+// transaction, never a queued, running or waiting run; then the store gives
+// the space back (SQLite: the file is in incremental auto-vacuum mode since
+// migration 6, and PRAGMA incremental_vacuum plus a WAL checkpoint shrink
+// it). A started engine prunes a minute after Start, then every
+// Options.PruneEvery (default 1h; negative: never).
+//
+// Redaction: the steps always get the real values; only what the store
+// keeps changes, and what it keeps reads "[redacted]" in place of:
+//
+//   - Sensitive inputs: every input value whose schema (steps.Schema) says
+//     Sensitive, at any depth of properties and list items, in the stored
+//     input of each attempt, from the first commit on. A container
+//     (fanout) keeps its input: it is read back to resume the items.
+//   - With "redact_pii": true, once the run has ended (succeeded, failed
+//     or cancelled, in the commit that ends it; the trigger data just
+//     after): in the trigger data and in every step's input and output,
+//     the whole value of each field named name, first_name/firstName,
+//     last_name/lastName, full_name, preferred_name, candidate_name,
+//     contact_name, email, emails, email_address, phone, phones or
+//     phone_number (compared without case, "_" or "-": Lever's
+//     opportunity and contact names, emails and phones, and its users'
+//     names and emails); and in every other string, email addresses and
+//     phone numbers: "+" and 7 to 15 digits ("+1 415 555 0134",
+//     "+44 (0)20 7946 0958"), or 10 digits written (415) 555-0134,
+//     415-555-0134, 415.555.0134 or 415 555 0134, standing apart from
+//     letters, digits and "-./_:+" (so ids, dates, times, versions and
+//     bare numbers are kept). Step errors and the run's error lose their
+//     emails and phone numbers too. Keys, numbers and booleans are kept,
+//     and a name inside free text ("Hi Jane") is not found. Until the run
+//     ends its data is stored as is, since a run that parks or resumes
+//     reads it back; for the same reason a failed run of such a workflow
+//     cannot be retried (RetryRun gives store.ErrConflict): start a new one.
+//
+// Failure notifications: when a run fails (after the commit of its failed
+// state, off its goroutine) and its version has "on_failure", the engine
+// starts on_failure.workflow with TriggerType "error" (TriggerError) and
+// the run's FailureSummary as trigger data, under a run id derived from the
+// failed run's id and finish time (a repeated notification starts nothing;
+// each failure of a retried run notifies once), and POSTs the summary as
+// JSON to on_failure.webhook (10s per attempt, 3 attempts with back-off on
+// network errors, 429 and 5xx; an Idempotency-Key header names the
+// failure). A missing target, or an undelivered webhook, is logged, and
+// fails nothing. A run of TriggerType "error" never notifies, so error
+// workflows cannot loop.
 package engine

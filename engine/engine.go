@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,17 @@ type Options struct {
 	// (for metrics). See Observer.
 	Observer Observer
 	Logger   *slog.Logger
+	// DefaultRetention is how long the finished runs of a workflow that
+	// names no retention are kept (default workflow.DefaultRetention, 30
+	// days).
+	DefaultRetention time.Duration
+	// PruneEvery is how often a started engine deletes the runs past
+	// their retention (see Prune): default 1h, the first time a minute
+	// after Start; negative turns the pruning off.
+	PruneEvery time.Duration
+	// HTTPClient posts failure notifications to workflows' on_failure
+	// webhooks (default a client of its own; each post is bounded by 10s).
+	HTTPClient *http.Client
 }
 
 // Engine runs workflows durably: it claims due runs from the store, runs
@@ -87,6 +99,16 @@ type Engine struct {
 	lastTick atomic.Int64
 	// onTick, when set (by tests), is called after each poll round.
 	onTick func()
+
+	// retentions caches each workflow version's retention (versions are
+	// immutable), keyed "<workflow id>\x00<version>".
+	retentions sync.Map
+	// notifying counts the failure notifications in progress; Stop waits
+	// for them (a webhook's attempts stop when it is called).
+	notifying sync.WaitGroup
+	// notifyBackoff is the wait before the second attempt of a failure
+	// webhook (doubled before the third).
+	notifyBackoff time.Duration
 }
 
 // New checks opts and returns an engine that is not yet started.
@@ -121,6 +143,15 @@ func New(opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.DefaultRetention <= 0 {
+		opts.DefaultRetention = workflow.DefaultRetention
+	}
+	if opts.PruneEvery == 0 {
+		opts.PruneEvery = time.Hour
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{}
+	}
 	return &Engine{
 		opts:    opts,
 		store:   opts.Store,
@@ -131,6 +162,8 @@ func New(opts Options) (*Engine, error) {
 		timers:  map[string]*time.Timer{},
 		kick:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
+
+		notifyBackoff: time.Second,
 	}, nil
 }
 
@@ -146,6 +179,10 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.loopsDone.Add(2)
 	go e.pollLoop()
 	go e.heartbeatLoop()
+	if e.opts.PruneEvery > 0 {
+		e.loopsDone.Add(1)
+		go e.pruneLoop()
+	}
 	return nil
 }
 
@@ -171,7 +208,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 
 	e.loopsDone.Wait()
 	done := make(chan struct{})
-	go func() { e.runsDone.Wait(); close(done) }()
+	go func() { e.runsDone.Wait(); e.notifying.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
@@ -312,6 +349,7 @@ func (e *Engine) CancelRun(ctx context.Context, id string) (*workflow.Run, error
 		r.requestCancel()
 	}
 	if run.Status.Terminal() {
+		e.redactFinished(ctx, run)
 		e.observeRun(run)
 		e.notify(id)
 	}
@@ -331,6 +369,9 @@ func (e *Engine) RetryRun(ctx context.Context, id string) (*workflow.Run, error)
 	p, err := e.plans.get(ctx, e.store, e.opts.Steps, cur.WorkflowID, cur.Version)
 	if err != nil {
 		return nil, fmt.Errorf("retrying run %s: %w", id, err)
+	}
+	if p.wf.RedactPII {
+		return nil, fmt.Errorf("retrying run %s: its workflow redacts PII (redact_pii), so the stored trigger data and step outputs a retry would resume from are redacted; start a new run instead: %w", id, store.ErrConflict)
 	}
 	reset := map[string]bool{}
 	for key, sr := range cur.Steps {
@@ -547,6 +588,7 @@ func (e *Engine) cancelParked(id string) bool {
 	if !run.Status.Terminal() {
 		return false
 	}
+	e.redactFinished(context.Background(), run)
 	e.observeRun(run)
 	e.notify(id)
 	return true

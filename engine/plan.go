@@ -61,6 +61,9 @@ type node struct {
 	retry         retryPolicy
 	timeout       time.Duration
 	continueOnErr bool
+	// sensitive says the step's input schema marks a field sensitive: its
+	// stored input is redacted (see redactSensitive).
+	sensitive bool
 }
 
 type inEdge struct {
@@ -126,6 +129,7 @@ func compileScope(stepList []workflow.Step, edges []workflow.Edge, reg Catalog) 
 			isLeaf:        true,
 			timeout:       st.Timeout.Std(defaultStepTimeout),
 			continueOnErr: st.OnError == workflow.OnErrorContinue,
+			sensitive:     hasSensitive(spec.Input),
 			retry: retryPolicy{
 				maxAttempts: pol.MaxAttempts,
 				fixed:       pol.Backoff == workflow.BackoffFixed,

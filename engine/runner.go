@@ -334,8 +334,25 @@ func (r *runner) finish(status workflow.RunStatus, msg string) {
 			}
 		}
 	}
-	if r.commit(&store.Update{RunID: r.run.ID, Status: status, Error: msg, FinishedAt: &now, Release: true}) {
-		r.finished = true
+	redact := r.plan != nil && r.plan.wf.RedactPII
+	stored := msg
+	if redact {
+		// Stored data is redacted once, when the run ends: until then a
+		// resumed run (after a park, a restart) reads it back.
+		stored = redactString(msg)
+		for _, rec := range r.recs {
+			r.put(redactRecord(rec))
+		}
+	}
+	if !r.commit(&store.Update{RunID: r.run.ID, Status: status, Error: stored, FinishedAt: &now, Release: true}) {
+		return
+	}
+	r.finished = true
+	if redact {
+		r.e.redactTrigger(r.run.ID, r.run.Trigger)
+	}
+	if of := r.plan.onFailure(); status == workflow.RunFailed && of != nil && r.run.TriggerType != TriggerError {
+		r.e.notifyFailure(of, r.run.UserID, r.failureSummary(msg, now))
 	}
 }
 
@@ -712,6 +729,13 @@ func (r *runner) start(in *inst, n *node, rec *workflow.StepRun) {
 		return
 	}
 	rec.Input = raw
+	if n.sensitive && !n.spec.Container {
+		// The step gets the real values; the store keeps them redacted.
+		// (A container's input is read back to resume its items: kept.)
+		if red, err := marshalJSON(redactSensitive(inMap, n.spec.Input)); err == nil {
+			rec.Input = red
+		}
+	}
 	if n.spec.Container {
 		r.put(rec)
 		r.startFanout(in, n, rec, inMap)

@@ -76,6 +76,19 @@
 // them again. Replay and ReplayMatching route events again: new runs of
 // every enabled workflow that matches now, added to the event's runs.
 //
+// # Schedules and polls
+//
+// Scheduler starts the runs of schedule workflows at their cron slots
+// (robfig/cron, optional seconds, trigger.timezone), one run per slot
+// (ScheduleRunID) across restarts and servers, with the overlap and
+// catch-up policies of the trigger; Poller reads Lever for what it has no
+// webhook for (postings created or changed, sourced leads) from a durable
+// cursor per user, connection and trigger type, and puts each change in
+// the inbox with ReceivePolled (source "poll", deduplicated on
+// PolledDedupeKey), where the router routes it like a webhook with
+// PolledTrigger as `trigger`. Both keep their state in the store's
+// trigger state, written conditionally on the version read.
+//
 // Lever signs only token and triggeredAt, not data: a captured delivery
 // could be replayed with other data. The freshness window and deduplication
 // on the (signed) token bound that, and workflows should read the current

@@ -2,6 +2,7 @@ package triggers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,8 +27,8 @@ var (
 	// ErrPending: the event was never routed yet, so it cannot be replayed;
 	// Route it (or let the sweep do it).
 	ErrPending = errors.New("event not routed yet")
-	// ErrUnsupportedEvent: the inbox event did not come from a Lever
-	// webhook; this receiver routes only those.
+	// ErrUnsupportedEvent: the inbox event did not come from Lever (a
+	// webhook or a poll); this receiver routes only those.
 	ErrUnsupportedEvent = errors.New("not a Lever webhook event")
 )
 
@@ -284,6 +285,54 @@ func (r *Receiver) ReceiveLever(ctx context.Context, userID, connection string, 
 		r.cfg.Metrics.WebhookAccepted(connection)
 	}
 	log.Info("Lever webhook received")
+	r.enqueue(got.ID)
+	return &Receipt{EventID: got.ID}, nil
+}
+
+// PolledDedupeKey is the inbox dedupe key of a polled event: the event
+// name, the object's id and its version (updatedAt, or createdAt for a
+// created event), so the same version of an object found by two polls is
+// kept once, and each new version is a new event.
+func PolledDedupeKey(eventName, id string, version int64) string {
+	return fmt.Sprintf("%s/%s/%d", eventName, id, version)
+}
+
+// ReceivePolled puts one object the poller found in the inbox as a polled
+// event (source "poll") of the user's connection, deduplicated on
+// PolledDedupeKey(eventName, id, updatedAt), with the object as its
+// payload, and hands it to the router like a webhook delivery. A duplicate
+// returns the first event with Duplicate set and stores nothing.
+func (r *Receiver) ReceivePolled(ctx context.Context, userID, connection, eventName, id string, updatedAt int64, object json.RawMessage) (*Receipt, error) {
+	if eventName == "" || id == "" || !json.Valid(object) {
+		return nil, fmt.Errorf("receiving a polled %s for connection %q: %w: an event name, an id and a JSON object are required", eventName, connection, ErrMalformed)
+	}
+	evID, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("receiving a polled %s for connection %q: making an event id: %w", eventName, connection, err)
+	}
+	got, inserted, err := r.cfg.Store.InsertEvent(ctx, &store.Event{
+		ID:         evID.String(),
+		Source:     store.EventSourcePoll,
+		Connection: connection,
+		UserID:     userID,
+		Type:       eventName,
+		DedupeKey:  PolledDedupeKey(eventName, id, updatedAt),
+		Payload:    object,
+		ReceivedAt: r.cfg.Now().UTC(),
+		Status:     store.EventPending,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("receiving a polled %s for connection %q: %w", eventName, connection, err)
+	}
+	log := r.log.With("event_id", got.ID, "connection", connection, "user_id", userID, "event", eventName, "object_id", id)
+	if !inserted {
+		log.Debug("polled Lever change seen already")
+		if got.Status == store.EventPending {
+			r.enqueue(got.ID)
+		}
+		return &Receipt{EventID: got.ID, Duplicate: true}, nil
+	}
+	log.Info("polled Lever change received")
 	r.enqueue(got.ID)
 	return &Receipt{EventID: got.ID}, nil
 }

@@ -600,7 +600,7 @@ func TestSweepRoutesOnce(t *testing.T) {
 	// Younger than RouteDelay: the sweep leaves it to the router queue.
 	insert("0190a0a0-0000-7000-8000-000000000002", store.EventSourceLever, testNow.Add(-time.Second), fresh, "s2")
 	// Another source's pending event is not this receiver's.
-	insert("0190a0a0-0000-7000-8000-000000000003", store.EventSourcePoll, testNow.Add(-time.Hour), []byte(`{}`), "p1")
+	insert("0190a0a0-0000-7000-8000-000000000003", store.EventSourceAPI, testNow.Add(-time.Hour), []byte(`{}`), "p1")
 	var wg sync.WaitGroup
 	in.start()
 	for range 8 {
@@ -635,7 +635,7 @@ func TestSweepRoutesOnce(t *testing.T) {
 		t.Errorf("routed another source's event: %+v", got)
 	}
 	if _, err := in.rcv.Route(in.ctx, "0190a0a0-0000-7000-8000-000000000003"); !errors.Is(err, ErrUnsupportedEvent) {
-		t.Errorf("Route of a poll event: %v", err)
+		t.Errorf("Route of an API event: %v", err)
 	}
 	if _, err := in.rcv.Route(in.ctx, "no-such-event"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Route of a missing event: %v", err)

@@ -3,6 +3,7 @@ package triggers
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -124,17 +125,33 @@ func (r *Receiver) sweepLoop(ctx context.Context) {
 	}
 }
 
-// Sweep routes every pending Lever event received more than RouteDelay ago
-// (what a crashed process acknowledged but never routed, what did not fit
-// in the router queue, and events whose routing failed and is retried)
-// and returns how many left the pending state. The Start goroutine calls
-// it every SweepInterval.
+// Sweep routes every pending Lever event (webhook or polled) received
+// more than RouteDelay ago (what a crashed process acknowledged but never
+// routed, what did not fit in the router queue, and events whose routing
+// failed and is retried) and returns how many left the pending state. The
+// Start goroutine calls it every SweepInterval.
 func (r *Receiver) Sweep(ctx context.Context) (routed int, err error) {
+	var errs []error
+	for _, source := range []string{store.EventSourceLever, store.EventSourcePoll} {
+		n, err := r.sweep(ctx, source)
+		routed += n
+		if err != nil {
+			if ctx.Err() != nil {
+				return routed, err
+			}
+			errs = append(errs, err)
+		}
+	}
+	return routed, errors.Join(errs...)
+}
+
+// sweep is Sweep for the events of one source.
+func (r *Receiver) sweep(ctx context.Context, source string) (routed int, err error) {
 	// ListEvents rather than ListPendingEvents: it filters on the source
 	// and pages with a cursor, so pending events of other sources, or
 	// events whose routing keeps failing, cannot hide the rest.
 	f := store.EventFilter{
-		Source:         store.EventSourceLever,
+		Source:         source,
 		Status:         store.EventPending,
 		ReceivedBefore: r.cfg.Now().Add(-r.cfg.RouteDelay),
 		Limit:          pageSize,
@@ -244,13 +261,15 @@ func (r *Receiver) ReplayMatching(ctx context.Context, f store.EventFilter, maxE
 	if f.Status == store.EventPending {
 		return 0, fmt.Errorf("replaying pending events: %w", ErrPending)
 	}
-	// Only Lever's events are replayed here; the inbox also records runs
-	// started over the API (their Idempotency-Keys), which are not
-	// events to route again.
-	if f.Source != "" && f.Source != store.EventSourceLever {
+	// Only Lever's events (webhooks by default, or polled ones when asked)
+	// are replayed here; the inbox also records runs started over the API
+	// (their Idempotency-Keys), which are not events to route again.
+	if f.Source != "" && f.Source != store.EventSourceLever && f.Source != store.EventSourcePoll {
 		return 0, fmt.Errorf("replaying %q events: %w", f.Source, ErrUnsupportedEvent)
 	}
-	f.Source = store.EventSourceLever
+	if f.Source == "" {
+		f.Source = store.EventSourceLever
+	}
 	f.After, f.Limit = "", pageSize
 	for {
 		page, err := r.cfg.Store.ListEvents(ctx, f)
@@ -283,12 +302,22 @@ func (r *Receiver) route(ctx context.Context, ev *store.Event, replay bool) (*st
 	if replay {
 		what = "replaying"
 	}
-	if ev.Source != store.EventSourceLever {
+	var types []string
+	var trigger json.RawMessage
+	var err error
+	switch ev.Source {
+	case store.EventSourceLever:
+		var lev *LeverEvent
+		if lev, err = ParseLeverWebhook(ev.Payload); err == nil {
+			types, trigger = Match(lev), TriggerData(lev)
+		}
+	case store.EventSourcePoll:
+		types, trigger, err = PolledTrigger(ev.Type, ev.Payload)
+	default:
 		return nil, fmt.Errorf("%s event %s from %q: %w", what, ev.ID, ev.Source, ErrUnsupportedEvent)
 	}
-	log := r.log.With("event_id", ev.ID, "connection", ev.Connection, "user_id", ev.UserID, "event", ev.Type)
+	log := r.log.With("event_id", ev.ID, "connection", ev.Connection, "user_id", ev.UserID, "event", ev.Type, "source", ev.Source)
 	res := store.EventResult{Replay: replay}
-	lev, err := ParseLeverWebhook(ev.Payload)
 	var runIDs []string
 	if err == nil {
 		n, at := 0, ev.ReceivedAt
@@ -298,7 +327,7 @@ func (r *Receiver) route(ctx context.Context, ev *store.Event, replay bool) (*st
 				at = *ev.RoutedAt
 			}
 		}
-		runIDs, err = r.start(ctx, ev, lev, n, at)
+		runIDs, err = r.start(ctx, ev, types, trigger, n, at)
 	} else {
 		// It was parsed when received; a stored payload that no longer
 		// parses will not get better.
@@ -343,12 +372,10 @@ func (r *Receiver) route(ctx context.Context, ev *store.Event, replay bool) (*st
 
 // start starts (or finds started) the run of every matching workflow and
 // returns the run ids, with the errors of the runs it could not start.
-func (r *Receiver) start(ctx context.Context, ev *store.Event, lev *LeverEvent, replay int, at time.Time) ([]string, error) {
-	types := Match(lev)
+func (r *Receiver) start(ctx context.Context, ev *store.Event, types []string, trigger json.RawMessage, replay int, at time.Time) ([]string, error) {
 	if len(types) == 0 {
 		return nil, nil
 	}
-	trigger := TriggerData(lev)
 	enabled := true
 	f := store.WorkflowFilter{Enabled: &enabled, TriggerTypes: types, TriggerConnection: ev.Connection, Limit: pageSize}
 	var ids []string

@@ -195,9 +195,13 @@ type server struct {
 	metrics  *api.Metrics
 	eng      *engine.Engine
 	receiver *triggers.Receiver
-	api      *api.Server
-	tokens   *api.StoreTokens
-	http     *http.Server
+	// scheduler and poller start runs of schedule workflows and of polled
+	// Lever triggers; they start after the receiver and stop before it.
+	scheduler *triggers.Scheduler
+	poller    *triggers.Poller
+	api       *api.Server
+	tokens    *api.StoreTokens
+	http      *http.Server
 }
 
 // runServer starts the server, waits for ctx to end and shuts down.
@@ -252,6 +256,16 @@ func runServer(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.
 	if err := s.receiver.Start(context.WithoutCancel(ctx)); err != nil {
 		s.shutdown(time.Now().Add(c.grace), true)
 		return fmt.Errorf("starting the webhook receiver: %w", err)
+	}
+	// Like the receiver, they end with Stop so a tick in progress
+	// finishes.
+	if err := s.scheduler.Start(context.WithoutCancel(ctx)); err != nil {
+		s.shutdown(time.Now().Add(c.grace), true)
+		return fmt.Errorf("starting the scheduler: %w", err)
+	}
+	if err := s.poller.Start(context.WithoutCancel(ctx)); err != nil {
+		s.shutdown(time.Now().Add(c.grace), true)
+		return fmt.Errorf("starting the Lever poller: %w", err)
 	}
 	s.printBanner(stdout, firstToken)
 	log.Info("server started", "url", s.baseURL, "sandbox", c.sandbox, "worker_lease", c.lease.String())
@@ -355,6 +369,16 @@ func (s *server) build() error {
 	})
 	if err != nil {
 		return fmt.Errorf("building the webhook receiver: %w", err)
+	}
+	s.scheduler, err = triggers.NewScheduler(triggers.SchedulerConfig{Store: s.store, Engine: s.eng, Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("building the scheduler: %w", err)
+	}
+	s.poller, err = triggers.NewPoller(triggers.PollerConfig{
+		Store: s.store, Receiver: s.receiver, Clients: s.conns, Engine: s.eng, Logger: s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("building the Lever poller: %w", err)
 	}
 	auth, err := s.authenticator()
 	if err != nil {
@@ -526,9 +550,9 @@ func (s *server) checkExpiry(ctx context.Context) {
 	}
 }
 
-// shutdown stops accepting HTTP, then stops the receiver and the engine
-// (when started), all by deadline: runs still going then are abandoned
-// and taken up again after their lease.
+// shutdown stops accepting HTTP, then stops the poller, the scheduler, the
+// receiver and the engine (when started), all by deadline: runs still
+// going then are abandoned and taken up again after their lease.
 func (s *server) shutdown(deadline time.Time, started bool) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
@@ -538,6 +562,13 @@ func (s *server) shutdown(deadline time.Time, started bool) error {
 		_ = s.http.Close()
 	}
 	if started {
+		// Stopping one never started is a no-op.
+		if err := s.poller.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the Lever poller: %w", err))
+		}
+		if err := s.scheduler.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the scheduler: %w", err))
+		}
 		if err := s.receiver.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stopping the webhook receiver: %w", err))
 		}

@@ -453,4 +453,67 @@ type Store interface {
 
 	// Close releases the store's resources.
 	Close() error
+
+	// ---- Trigger state (schedules' next fire times, polls' cursors) ----
+
+	// GetTriggerState returns the state of one trigger, or ErrNotFound
+	// when it has none yet.
+	GetTriggerState(ctx context.Context, workflowID, kind, key string) (*TriggerState, error)
+	// PutTriggerState writes s if its version is still s.Version: 0 inserts
+	// a new state (ErrConflict when one exists), any other value updates the
+	// state read with that version (ErrConflict when it changed since, or
+	// is gone). On success s.Version is the new version. This fences two
+	// servers: only one advances a cursor from a given reading.
+	PutTriggerState(ctx context.Context, s *TriggerState) error
+
+	// ---- Run data retention and redaction ----
+
+	// ListPrunableVersions returns the distinct workflow versions (of
+	// workflows deleted or not) that have runs finished (succeeded, failed
+	// or cancelled) before before, ordered by workflow id then version,
+	// without their names and definitions.
+	ListPrunableVersions(ctx context.Context, before time.Time) ([]*WorkflowVersion, error)
+	// DeleteFinishedRuns deletes, in one transaction, up to limit runs of
+	// the workflow version that finished before before, oldest first, with
+	// their step runs, and returns how many of each it deleted. A queued,
+	// running or waiting run is never deleted.
+	DeleteFinishedRuns(ctx context.Context, workflowID string, version int, before time.Time, limit int) (runs, steps int, err error)
+	// ReclaimSpace gives the space of deleted rows back to the file system
+	// where the database does not do so itself (SQLite); it may take a
+	// while on a large database, and is a no-op elsewhere.
+	ReclaimSpace(ctx context.Context) error
+	// RedactRun replaces, in one transaction, a finished run's trigger data
+	// (when trigger is not nil) and the input and output of the given step
+	// runs (matched by key; their other fields are left alone). A run that
+	// is not finished gives ErrConflict, a missing one ErrNotFound.
+	RedactRun(ctx context.Context, id string, trigger json.RawMessage, steps []*workflow.StepRun) error
+}
+
+// The kinds of TriggerState.
+const (
+	TriggerStateSchedule = "schedule"
+	TriggerStatePoll     = "poll"
+)
+
+// TriggerState is what a trigger keeps between its firings: a schedule's
+// next fire time, or a poll's cursor into Lever's changes.
+type TriggerState struct {
+	// WorkflowID is the schedule's workflow; "" for a poll, whose cursor
+	// is shared by every workflow of its connection and trigger type.
+	WorkflowID string
+	// Kind is TriggerStateSchedule or TriggerStatePoll.
+	Kind string
+	// Key tells a kind's states apart: "" for a schedule, the user,
+	// connection and trigger type for a poll.
+	Key string
+	// Cursor is a schedule's next fire time, or a poll's cursor (the
+	// inclusive start of the next read); zero when unset.
+	Cursor time.Time
+	// Data is the trigger's own JSON (the ids seen at a poll cursor's
+	// instant, a schedule's queued slots).
+	Data json.RawMessage
+	// Version fences writes (see PutTriggerState); 0 for a state not yet
+	// stored.
+	Version   int64
+	UpdatedAt time.Time
 }

@@ -1,6 +1,7 @@
 package gormstore
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"runtime"
@@ -33,6 +34,14 @@ type dialect interface {
 	// bytesType is the column type of binary data (the {{bytes}} of a
 	// migration): BLOB on SQLite, BYTEA on PostgreSQL.
 	bytesType() string
+	// enableIncrementalVacuum makes the space of deleted rows reclaimable
+	// (SQLite: auto_vacuum=INCREMENTAL, applied by a VACUUM; PostgreSQL:
+	// nothing, its autovacuum does it). It runs outside any transaction.
+	enableIncrementalVacuum(ctx context.Context, db *gorm.DB) error
+	// reclaimSpace gives the space of deleted rows back to the file system
+	// (SQLite: PRAGMA incremental_vacuum and a WAL checkpoint; PostgreSQL:
+	// nothing). It runs outside any transaction.
+	reclaimSpace(ctx context.Context, db *gorm.DB) error
 }
 
 // dialectFor picks the dialect from the DSN: "sqlite://<path>", a bare file
@@ -121,3 +130,74 @@ func (d *sqliteDialect) bytesType() string { return "BLOB" }
 // lockMigrations is a no-op: the migration transaction began IMMEDIATE,
 // which already holds the database's write lock.
 func (d *sqliteDialect) lockMigrations(*gorm.DB) error { return nil }
+
+// The space a SQLite database gives back. The file is put in incremental
+// auto-vacuum mode once (migration 6, through enableIncrementalVacuum):
+// pages freed by deletions then go to a free list that reclaimSpace
+// truncates off the end of the file, without rewriting the whole database
+// as a full VACUUM would.
+
+// enableIncrementalVacuum puts the database in incremental auto-vacuum
+// mode. Changing the mode of a database that has tables takes a VACUUM,
+// which cannot run inside a transaction: db must not be in one. It is a
+// cheap read when the mode is set already, and does nothing in memory.
+func (d *sqliteDialect) enableIncrementalVacuum(ctx context.Context, db *gorm.DB) error {
+	if d.memory {
+		return nil
+	}
+	var mode int
+	if err := db.WithContext(ctx).Raw(`PRAGMA auto_vacuum`).Scan(&mode).Error; err != nil {
+		return fmt.Errorf("reading auto_vacuum: %w", err)
+	}
+	if mode == sqliteIncrementalVacuum {
+		return nil
+	}
+	conn, err := db.DB()
+	if err != nil {
+		return err
+	}
+	// One connection for both statements: the mode is a pending change
+	// of that connection until its VACUUM.
+	c, err := conn.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
+		return fmt.Errorf("setting auto_vacuum: %w", err)
+	}
+	if _, err := c.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("vacuuming to apply auto_vacuum: %w", err)
+	}
+	return nil
+}
+
+// sqliteIncrementalVacuum is PRAGMA auto_vacuum's value for INCREMENTAL.
+const sqliteIncrementalVacuum = 2
+
+// reclaimSpace frees the database's free pages (PRAGMA incremental_vacuum,
+// whose rows must be read to the end for every page to be freed) and
+// checkpoints the write-ahead log into the file, truncating both.
+func (d *sqliteDialect) reclaimSpace(ctx context.Context, db *gorm.DB) error {
+	if d.memory {
+		return nil
+	}
+	conn, err := db.DB()
+	if err != nil {
+		return err
+	}
+	for _, q := range []string{`PRAGMA incremental_vacuum`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+		rows, err := conn.QueryContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}

@@ -19,6 +19,12 @@ type migration struct {
 	// after, when set, runs after stmts in the same transaction: a data
 	// change that is simpler in Go than in SQL both databases accept.
 	after func(tx *gorm.DB) error
+	// outside, when set, runs after the migrations' transaction commits,
+	// outside any transaction (SQLite's VACUUM cannot run in one), at
+	// every open once the migration is applied: a crash between the commit
+	// and it is made good on the next open. It must be idempotent, and
+	// cheap when there is nothing left to do.
+	outside func(ctx context.Context, db *gorm.DB, d dialect) error
 }
 
 // migrations is the schema's whole history. The DDL is written in SQL that
@@ -205,6 +211,40 @@ var migrations = []migration{
 		},
 		after: backfillTriggers,
 	},
+	{
+		version: 5,
+		name:    "trigger state: schedules' next fire times and polls' cursors",
+		stmts: []string{
+			// kind is 'schedule' or 'poll'; key is '' for a schedule and the
+			// user, connection and trigger type for a poll (whose
+			// workflow_id is ''). "cursor" is the next fire time or the
+			// poll cursor (NULL: unset); data is the trigger's JSON;
+			// version fences concurrent writers.
+			`CREATE TABLE trigger_state (
+				workflow_id TEXT   NOT NULL DEFAULT '',
+				kind        TEXT   NOT NULL,
+				"key"       TEXT   NOT NULL DEFAULT '',
+				"cursor"    BIGINT,
+				data        TEXT   NOT NULL DEFAULT '',
+				version     BIGINT NOT NULL,
+				updated_at  BIGINT NOT NULL,
+				PRIMARY KEY (workflow_id, kind, "key")
+			)`,
+		},
+	},
+	{
+		version: 6,
+		name:    "retention: finished runs by workflow version, incremental vacuum",
+		stmts: []string{
+			// The pruner deletes a version's runs finished before a cutoff,
+			// oldest first.
+			`CREATE INDEX runs_retention ON runs (workflow_id, version, finished_at)`,
+		},
+		// Space freed by the pruner goes back to the file system.
+		outside: func(ctx context.Context, db *gorm.DB, d dialect) error {
+			return d.enableIncrementalVacuum(ctx, db)
+		},
+	},
 }
 
 // backfillTriggers copies the latest version's trigger of every workflow
@@ -238,7 +278,17 @@ func ddl(d dialect, stmt string) string {
 // migrate brings the schema up to date in one transaction: concurrent
 // openers of the same database apply each migration once.
 func migrate(ctx context.Context, db *gorm.DB, d dialect, now time.Time) error {
-	return applyMigrations(ctx, db, d, migrations, now)
+	if err := applyMigrations(ctx, db, d, migrations, now); err != nil {
+		return err
+	}
+	for _, m := range migrations {
+		if m.outside != nil {
+			if err := m.outside(ctx, db, d); err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // applyMigrations applies those of ms not yet applied, in one transaction.
@@ -259,7 +309,10 @@ func applyMigrations(ctx context.Context, db *gorm.DB, d dialect, ms []migration
 			return fmt.Errorf("reading schema_migrations: %w", err)
 		}
 		done := make(map[int]bool, len(applied))
-		known := ms[len(ms)-1].version
+		known := 0
+		for _, m := range ms {
+			known = max(known, m.version)
+		}
 		for _, v := range applied {
 			if v > known {
 				return fmt.Errorf("the database schema is at version %d, newer than this Leverflow knows (%d): upgrade Leverflow", v, known)

@@ -61,6 +61,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests = append(tests, workflowTests...)
 	tests = append(tests, tokenTests...)
 	tests = append(tests, eventTests...)
+	tests = append(tests, pruneTests...)
+	tests = append(tests, triggerStateTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

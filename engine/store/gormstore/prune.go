@@ -1,0 +1,120 @@
+package gormstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/leverflow/leverflow/engine/store"
+	"github.com/leverflow/leverflow/engine/workflow"
+)
+
+// finishedSQL is the condition of a run that may be pruned: it finished
+// for good. A queued, running or waiting run (a failed run being retried
+// is queued again, with no finish time) is never deleted.
+const finishedSQL = `status IN ('succeeded', 'failed', 'cancelled') AND finished_at IS NOT NULL`
+
+// ListPrunableVersions returns the distinct workflow versions that have
+// runs finished before before, by workflow id then version, without their
+// names and definitions.
+func (s *Store) ListPrunableVersions(ctx context.Context, before time.Time) ([]*store.WorkflowVersion, error) {
+	var rows []struct {
+		WorkflowID string
+		Version    int
+	}
+	err := s.r.WithContext(ctx).Raw(`SELECT DISTINCT workflow_id, version FROM runs WHERE `+finishedSQL+` AND finished_at < ? ORDER BY workflow_id, version`,
+		micros(before)).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("listing versions with finished runs: %w", dbErr(err))
+	}
+	out := make([]*store.WorkflowVersion, len(rows))
+	for i, r := range rows {
+		out[i] = &store.WorkflowVersion{WorkflowID: r.WorkflowID, Version: r.Version}
+	}
+	return out, nil
+}
+
+// DeleteFinishedRuns deletes, in one transaction, up to limit runs of the
+// workflow version that finished before before (oldest first), with their
+// step runs, and returns how many of each it deleted.
+func (s *Store) DeleteFinishedRuns(ctx context.Context, workflowID string, version int, before time.Time, limit int) (runs, steps int, err error) {
+	if limit <= 0 {
+		return 0, 0, nil
+	}
+	err = s.write(ctx, func(tx *gorm.DB) error {
+		var ids []string
+		if err := tx.Raw(`SELECT id FROM runs WHERE workflow_id = ? AND version = ? AND `+finishedSQL+` AND finished_at < ? ORDER BY finished_at LIMIT ?`,
+			workflowID, version, micros(before), limit).Scan(&ids).Error; err != nil {
+			return err
+		}
+		for _, part := range chunks(ids, inBatch) {
+			res := tx.Exec(`DELETE FROM step_runs WHERE run_id IN ?`, part)
+			if res.Error != nil {
+				return res.Error
+			}
+			steps += int(res.RowsAffected)
+			if res = tx.Exec(`DELETE FROM runs WHERE id IN ?`, part); res.Error != nil {
+				return res.Error
+			}
+			runs += int(res.RowsAffected)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("deleting finished runs of %s version %d: %w", workflowID, version, dbErr(err))
+	}
+	return runs, steps, nil
+}
+
+// ReclaimSpace gives the space that deletions freed back to the file
+// system (on SQLite: an incremental vacuum, then a checkpoint that
+// truncates the write-ahead log).
+func (s *Store) ReclaimSpace(ctx context.Context) error {
+	if err := s.d.reclaimSpace(ctx, s.w); err != nil {
+		return fmt.Errorf("reclaiming space in the %s store: %w", s.d.name(), err)
+	}
+	return nil
+}
+
+// RedactRun replaces the trigger data of a finished run (when trigger is
+// not nil) and the input and output of the given step runs (by key; other
+// fields are left alone) in one transaction. A run that is not finished
+// gives store.ErrConflict; a missing one store.ErrNotFound.
+func (s *Store) RedactRun(ctx context.Context, id string, trigger json.RawMessage, steps []*workflow.StepRun) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		var status string
+		if err := tx.Raw(`SELECT status FROM runs WHERE id = ?`, id).Scan(&status).Error; err != nil {
+			return err
+		}
+		switch {
+		case status == "":
+			return store.ErrNotFound
+		case !workflow.RunStatus(status).Terminal():
+			return fmt.Errorf("the run is %s, not finished: %w", status, store.ErrConflict)
+		}
+		if trigger != nil {
+			if err := tx.Exec(`UPDATE runs SET "trigger" = ? WHERE id = ?`, string(trigger), id).Error; err != nil {
+				return err
+			}
+		}
+		for _, sr := range steps {
+			if err := tx.Exec(`UPDATE step_runs SET input = ?, output = ? WHERE run_id = ? AND "key" = ?`,
+				string(sr.Input), string(sr.Output), id, sr.Key).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
+		err = dbErr(err)
+	}
+	if err != nil {
+		return fmt.Errorf("redacting run %s: %w", id, err)
+	}
+	return nil
+}
