@@ -66,6 +66,19 @@
 // body; 202 {id, status, ...} when the wait runs out. GET /runs pages
 // newest first with a keyset cursor: {runs, next}, ?after=next.
 //
+// Recovery: POST /runs/:id/cancel stops a run within a second, a step in
+// flight included (its context is cancelled; on another server, that
+// server's cancel watch sees the request within engine.Options.CancelPoll).
+// POST /runs/:id/retry re-queues a failed or cancelled run; its optional
+// body {from: "failed"|"start", version: "original"|"latest"} chooses
+// whether finished steps keep their outputs and which workflow version
+// runs (on the latest, only steps unchanged there keep theirs; see
+// engine.RetryRunWith). A run that cannot be retried (another status, a
+// redact_pii workflow) is a 409 naming why. POST /runs/retry (admin) does
+// the same for up to max (default 100, at most 1000) runs selected by
+// {workflow_id, status: "failed"|"cancelled", since, until}, newest first,
+// and answers {retried: [ids], count}; a bad filter is a 400.
+//
 // Connections: the proxy (ANY of GET, POST, PUT, PATCH, DELETE on
 // /connections/:name/proxy/*path) forwards the method, query and JSON body
 // to Lever through the connection's client and answers Lever's status and

@@ -118,8 +118,12 @@ var operations = []operationDoc{
 		params: []paramDoc{runIDParam}, ok: map[int]string{200: "Run"}, errors: []int{401, 404}},
 	{method: "POST", path: "/api/v1/runs/{id}/cancel", summary: "Cancel a queued, running or waiting run.", auth: authBearer,
 		params: []paramDoc{runIDParam}, ok: map[int]string{200: "RunSummary"}, errors: []int{401, 404, 409}},
-	{method: "POST", path: "/api/v1/runs/{id}/retry", summary: "Run a failed run again from its failed steps.", auth: authBearer,
-		params: []paramDoc{runIDParam}, ok: map[int]string{200: "RunSummary"}, errors: []int{401, 404, 409}},
+	{method: "POST", path: "/api/v1/runs/{id}/retry", summary: "Run a failed or cancelled run again: from its failed steps (finished steps keep their outputs) or from the start, on its own version or the workflow's latest (then only steps unchanged there, with unchanged steps before them, keep their outputs). 409 names the run's status when it cannot be retried.", auth: authBearer,
+		params: []paramDoc{runIDParam}, body: "RetryRequest", bodyOptional: true,
+		ok: map[int]string{200: "RunSummary"}, errors: []int{400, 401, 404, 409, 413, 415}},
+	{method: "POST", path: "/api/v1/runs/retry", summary: "Retry, newest first, up to max runs a filter selects (workflow, status failed or cancelled, creation time range), each as POST /runs/{id}/retry would; runs that cannot be retried are left out of the answer. Admin only.", auth: authBearer,
+		body: "BulkRetryRequest", bodyOptional: true,
+		ok: map[int]string{200: "BulkRetryResult"}, errors: []int{400, 401, 403, 413, 415}},
 	{method: "GET", path: "/api/v1/step-types", summary: "The step catalog: every step type's spec with its input and output schemas.", auth: authBearer,
 		ok: map[int]string{200: "StepTypeList"}, errors: []int{401}},
 	{method: "GET", path: "/api/v1/trigger-types", summary: "The trigger catalog: every trigger type with how it is delivered, the schema of its trigger data and an example.", auth: authBearer,
@@ -349,8 +353,13 @@ func schemas() obj {
 		"version": obj{"type": "integer"}, "user_id": str("The connected user, when not the workspace."),
 		"status": obj{"type": "string", "enum": []string{"queued", "running", "waiting", "succeeded", "failed", "cancelled"}},
 		"error":  str("Why the run failed (empty otherwise)."), "trigger": anyv("The trigger data."),
-		"created_at": dt("When the run was started."), "started_at": dt(""), "finished_at": dt(""),
+		"wait_reason": str("Why a queued or waiting run waits (its turn under the workflow's concurrency limit, Lever's rate limit on a connection); empty otherwise."),
+		"created_at":  dt("When the run was started."), "started_at": dt(""), "finished_at": dt(""),
 		"wake_at": dt("When a waiting run is due again."), "cancel_requested": obj{"type": "boolean"},
+	}
+	retryProps := obj{
+		"from":    obj{"type": "string", "enum": []string{"failed", "start"}, "description": "failed (default): rerun the failed steps, keep the finished ones; start: rerun every step."},
+		"version": obj{"type": "string", "enum": []string{"original", "latest"}, "description": "original (default): the version the run started with; latest: the workflow's latest version."},
 	}
 	withSteps := obj{}
 	for k, v := range runProps {
@@ -378,6 +387,19 @@ func schemas() obj {
 			"input": anyv("The resolved input (sensitive fields redacted)."), "output": anyv("The output."), "error": str(""),
 			"branch": str("The branch a condition or switch chose."), "attempts": obj{"type": "integer"},
 			"started_at": dt(""), "finished_at": dt(""), "wake_at": dt("When a parked step is due again."),
+		}),
+		"RetryRequest": object(nil, retryProps),
+		"BulkRetryRequest": object(nil, obj{
+			"from": retryProps["from"], "version": retryProps["version"],
+			"workflow_id": str("Only this workflow's runs."),
+			"status":      obj{"type": "string", "enum": []string{"failed", "cancelled"}, "description": "The runs' status (default failed)."},
+			"since":       dt("Only runs created at or after this time."),
+			"until":       dt("Only runs created before this time."),
+			"max":         obj{"type": "integer", "minimum": 1, "maximum": MaxBulkRetry, "description": "At most this many runs (default 100)."},
+		}),
+		"BulkRetryResult": object([]string{"retried", "count"}, obj{
+			"retried": obj{"type": "array", "items": obj{"type": "string"}, "description": "The ids of the runs re-queued, newest first."},
+			"count":   obj{"type": "integer"},
 		}),
 		"RunPage":      object([]string{"runs", "next"}, obj{"runs": obj{"type": "array", "items": ref("RunSummary")}, "next": obj{"type": "string", "nullable": true, "description": "Pass as ?after= for the next page; null on the last."}}),
 		"StepTypeList": object([]string{"step_types"}, obj{"step_types": obj{"type": "array", "items": obj{"type": "object", "description": "A step spec: type, title, category, description, input and output schemas, branches, examples."}}}),

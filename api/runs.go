@@ -42,6 +42,7 @@ func (s *Server) runRoutes(authed *gin.RouterGroup) {
 	authed.GET("/runs/:id", s.getRun)
 	authed.POST("/runs/:id/cancel", s.cancelRun)
 	authed.POST("/runs/:id/retry", s.retryRun)
+	authed.POST("/runs/retry", requireAdmin, s.retryRuns)
 }
 
 // runSummary is a run without its steps (GET /runs, cancel, retry, 202).
@@ -58,6 +59,8 @@ type runSummary struct {
 	FinishedAt      *time.Time         `json:"finished_at"`
 	WakeAt          *time.Time         `json:"wake_at,omitempty"`
 	CancelRequested bool               `json:"cancel_requested,omitempty"`
+	// WaitReason says why a queued or waiting run is not running.
+	WaitReason string `json:"wait_reason,omitempty"`
 }
 
 // runDetail is a run with every step run, keyed by step id (a fanout
@@ -87,7 +90,7 @@ func summaryOf(r *workflow.Run) runSummary {
 	return runSummary{
 		ID: r.ID, WorkflowID: r.WorkflowID, Version: r.Version, UserID: r.UserID, Status: r.Status, Error: r.Error,
 		Trigger: r.Trigger, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
-		WakeAt: r.WakeAt, CancelRequested: r.CancelRequested,
+		WakeAt: r.WakeAt, CancelRequested: r.CancelRequested, WaitReason: r.WaitReason,
 	}
 }
 
@@ -443,17 +446,31 @@ func (s *Server) cancelRun(c *gin.Context) {
 	writeJSON(c, http.StatusOK, summaryOf(run))
 }
 
-// retryRun is POST /runs/:id/retry: a failed run runs again from its
-// failed steps.
+// retryRun is POST /runs/:id/retry: a failed or cancelled run runs again,
+// as the optional body {from, version} says (see retryRequest).
 func (s *Server) retryRun(c *gin.Context) {
 	id := c.Param("id")
-	run, err := s.eng.RetryRun(c.Request.Context(), id)
+	var req retryRequest
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	opts, err := req.options()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	run, err := s.eng.RetryRunWith(c.Request.Context(), id, opts)
+	var nre *engine.NotRetryableError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		fail(c, notFound("no run %q", id))
 		return
+	case errors.As(err, &nre):
+		fail(c, conflict("%s", nre.Error()))
+		return
 	case errors.Is(err, store.ErrConflict):
-		fail(c, s.finishedConflict(c, id, "retried", "only a failed run can be retried"))
+		fail(c, s.finishedConflict(c, id, "retried", "only a failed or cancelled run can be retried"))
 		return
 	case err != nil:
 		fail(c, err)

@@ -150,9 +150,16 @@ func TestCancelAndWaitTimeout(t *testing.T) {
 	if run["status"] != "cancelled" {
 		t.Errorf("status %v, want cancelled", run["status"])
 	}
+	// A cancelled run can be retried: it parks in its delay again, and a
+	// run that is not finished cannot be retried.
+	f.must(http.StatusOK, request{Method: "POST", Path: "/api/v1/runs/" + id + "/retry"})
+	f.eventually("the retried run to park", func() bool {
+		run, err := f.eng.GetRun(t.Context(), id)
+		return err == nil && run.Status == "waiting"
+	})
 	r2 := f.must(http.StatusConflict, request{Method: "POST", Path: "/api/v1/runs/" + id + "/retry"})
-	if _, msg := r2.errorCode(t); !strings.Contains(msg, "only a failed run can be retried") {
-		t.Errorf("retry of a cancelled run: %s", msg)
+	if _, msg := r2.errorCode(t); !strings.Contains(msg, "is waiting and cannot be retried") {
+		t.Errorf("retry of a waiting run: %s", msg)
 	}
 }
 

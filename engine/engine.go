@@ -69,6 +69,11 @@ type Options struct {
 	// HTTPClient posts failure notifications to workflows' on_failure
 	// webhooks (default a client of its own; each post is bounded by 10s).
 	HTTPClient *http.Client
+	// CancelPoll is how often a started engine asks the store whether a
+	// cancel was requested (through another engine) for a run it holds
+	// (default 500ms; negative turns the watch off, leaving it to the
+	// heartbeat every Lease/3). See cancelwatch.go.
+	CancelPoll time.Duration
 }
 
 // Engine runs workflows durably: it claims due runs from the store, runs
@@ -179,6 +184,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.loopsDone.Add(2)
 	go e.pollLoop()
 	go e.heartbeatLoop()
+	e.startCancelWatch()
 	if e.opts.PruneEvery > 0 {
 		e.loopsDone.Add(1)
 		go e.pruneLoop()
@@ -308,11 +314,16 @@ func (e *Engine) StartRun(ctx context.Context, req StartRequest) (*workflow.Run,
 		until := run.CreatedAt.Add(e.opts.Lease)
 		run.Status, run.LeaseOwner, run.LeaseUntil, run.StartedAt = workflow.RunRunning, e.opts.WorkerID, &until, &run.CreatedAt
 	}
-	if err := e.store.CreateRun(ctx, run); err != nil {
+	if err := e.createRun(ctx, p, run); err != nil {
 		if own {
 			<-e.slots
 		}
 		return nil, fmt.Errorf("starting run of %s: %w", req.WorkflowID, err)
+	}
+	if own && run.Status != workflow.RunRunning {
+		// Its concurrency group is full: it waits its turn in the queue.
+		<-e.slots
+		own = false
 	}
 	view := *run
 	if own {
@@ -331,8 +342,8 @@ func (e *Engine) GetRun(ctx context.Context, id string) (*workflow.Run, error) {
 
 // CancelRun cancels a run. A run no worker holds is cancelled at once; a
 // run this engine executes stops within moments (its steps' contexts are
-// cancelled); a run held by another engine stops at that engine's next
-// heartbeat.
+// cancelled); a run held by another engine stops within its
+// Options.CancelPoll (500ms by default; see cancelwatch.go).
 func (e *Engine) CancelRun(ctx context.Context, id string) (*workflow.Run, error) {
 	run, err := e.store.RequestCancel(ctx, id, e.opts.Now().UTC())
 	if err != nil {
@@ -356,43 +367,11 @@ func (e *Engine) CancelRun(ctx context.Context, id string) (*workflow.Run, error
 	return run, nil
 }
 
-// RetryRun re-queues a failed run from its failed steps: steps that
-// succeeded keep their outputs and are not run again.
+// RetryRun re-queues a failed or cancelled run from its failed steps, on
+// its own version: steps that succeeded keep their outputs and are not
+// run again. It is RetryRunWith with the zero RetryOptions.
 func (e *Engine) RetryRun(ctx context.Context, id string) (*workflow.Run, error) {
-	cur, err := e.store.GetRun(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("retrying run %s: %w", id, err)
-	}
-	if cur.Status != workflow.RunFailed {
-		return nil, fmt.Errorf("retrying run %s: only a failed run can be retried, this one is %s: %w", id, cur.Status, store.ErrConflict)
-	}
-	p, err := e.plans.get(ctx, e.store, e.opts.Steps, cur.WorkflowID, cur.Version)
-	if err != nil {
-		return nil, fmt.Errorf("retrying run %s: %w", id, err)
-	}
-	if p.wf.RedactPII {
-		return nil, fmt.Errorf("retrying run %s: its workflow redacts PII (redact_pii), so the stored trigger data and step outputs a retry would resume from are redacted; start a new run instead: %w", id, store.ErrConflict)
-	}
-	reset := map[string]bool{}
-	for key, sr := range cur.Steps {
-		n := p.nodes[sr.StepID]
-		failed := sr.Status == workflow.StepFailed && (n == nil || !n.continueOnErr)
-		if failed || sr.Status == workflow.StepRunning {
-			reset[key] = true
-		}
-	}
-	keys := make([]string, 0, len(reset))
-	for key := range reset {
-		if !underKeptFanout(key, cur.Steps, reset) {
-			keys = append(keys, key)
-		}
-	}
-	run, err := e.store.ResetForRetry(ctx, id, keys, e.opts.Now().UTC())
-	if err != nil {
-		return nil, fmt.Errorf("retrying run %s: %w", id, err)
-	}
-	e.tryClaim(id)
-	return run, nil
+	return e.RetryRunWith(ctx, id, RetryOptions{})
 }
 
 // underKeptFanout reports whether key is a step of a fanout item (at any
@@ -540,6 +519,7 @@ func (e *Engine) launch(run *workflow.Run) {
 	go func() {
 		defer close(r.gone)
 		defer e.runsDone.Done()
+		defer e.afterRun(r) // once the slot is free
 		defer func() { <-e.slots }()
 		r.execute()
 		e.mu.Lock()

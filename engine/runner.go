@@ -58,6 +58,9 @@ type runner struct {
 	// Set when execute returns.
 	finished    bool
 	parkedUntil *time.Time
+
+	// sleepReasons are the reasons steps parked with (steps.Park), by key.
+	sleepReasons map[string]string
 }
 
 // inst is one instance of a scope: the top level, or one item of a fanout.
@@ -225,7 +228,7 @@ func (r *runner) execute() {
 						wake = dl
 					}
 				}
-				if r.commit(&store.Update{RunID: r.run.ID, Status: workflow.RunWaiting, WakeAt: &wake, Release: true}) {
+				if r.commit(&store.Update{RunID: r.run.ID, Status: workflow.RunWaiting, WakeAt: &wake, Release: true, WaitReason: r.parkReason()}) {
 					r.parkedUntil = &wake
 				}
 				return
@@ -853,6 +856,7 @@ func (r *runner) onResult(res *attemptResult) {
 		until := sl.Until.UTC()
 		rec.WakeAt = &until
 		rec.Attempts--
+		r.noteSleepReason(key, sl.Reason)
 		r.put(rec)
 		return
 	}

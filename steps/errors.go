@@ -97,10 +97,30 @@ func findError(err error, match func(*Error) bool) *Error {
 // is how a delay waits without holding a goroutine.
 type SleepError struct {
 	Until time.Time
+	// Reason, when set, says why the step waits; the engine shows it as the
+	// run's wait reason while the run is parked on it (see Park).
+	Reason string
+	// Err, when set, is the cause of the wait (errors.Is sees it).
+	Err error
 }
 
 func (e *SleepError) Error() string {
+	if e.Reason != "" {
+		return e.Reason
+	}
 	return "sleeping until " + e.Until.UTC().Format(time.RFC3339Nano)
+}
+
+// Unwrap returns the cause of the wait, if any.
+func (e *SleepError) Unwrap() error { return e.Err }
+
+// Park asks the engine to park the step until until and run it again
+// then, like Sleep, because of err (a throttle: ErrThrottled of a step
+// family), and to show reason as the run's wait reason meanwhile. Unlike
+// RetryAfter it is not a failed attempt: the attempt does not count
+// against the step's retry policy.
+func Park(err error, until time.Time, reason string) error {
+	return &SleepError{Until: until, Reason: reason, Err: err}
 }
 
 // Sleep returns a SleepError for until.

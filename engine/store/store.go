@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/leverflow/leverflow/engine/workflow"
@@ -135,6 +136,12 @@ type Update struct {
 	Release bool
 	// Steps are inserted or replaced by (run, key).
 	Steps []*workflow.StepRun
+
+	// ---- Concurrency and throttling ----
+
+	// WaitReason, when Status is set, becomes the run's wait reason (why a
+	// waiting run waits: "throttled: ..."); any other status clears it.
+	WaitReason string
 }
 
 // Connection is a named account that steps reach an outside service through
@@ -487,6 +494,47 @@ type Store interface {
 	// runs (matched by key; their other fields are left alone). A run that
 	// is not finished gives ErrConflict, a missing one ErrNotFound.
 	RedactRun(ctx context.Context, id string, trigger json.RawMessage, steps []*workflow.StepRun) error
+
+	// ---- Concurrency limits ----
+
+	// CreateLimitedRun is CreateRun for a run of a workflow with a
+	// concurrency limit: the run joins the group of its workflow and
+	// lim.Key, and is stored with them so that claims respect the limit
+	// (see Concurrency). In the same transaction it counts the runs ahead
+	// of it in the group (active ones, and queued ones created before it);
+	// when they reach lim.Limit, a run asked to be created running (an
+	// engine's immediate claim) is stored queued instead, and a queued run
+	// gets ConcurrencyWaitReason as its WaitReason. run is updated to what
+	// was stored (status, lease, start time, wait reason).
+	CreateLimitedRun(ctx context.Context, run *workflow.Run, lim Concurrency) error
+}
+
+// Concurrency places a run under its workflow's concurrency limit. The
+// runs of one workflow with one Key form a group; at most Limit of them
+// are active at once, where active means running, or waiting (parked by a
+// delay, a back-off or a throttle) after having started. A queued run of a
+// group is claimed (by ClaimRuns, ClaimRun or an engine's immediate claim
+// in CreateLimitedRun) only when the active runs of its group and its
+// queued runs created before it are fewer than Limit: queued runs take
+// their turn in creation order. A run re-claimed after parking or after
+// its worker died is active already and not held back. Runs created by
+// CreateRun have no limit.
+type Concurrency struct {
+	// Key is the rendered concurrency key ("" when the workflow has none).
+	Key string
+	// Limit is the workflow version's concurrency limit (at least 1).
+	Limit int
+}
+
+// ConcurrencyWaitReason is the WaitReason of a queued run held back by its
+// workflow's concurrency limit, with ahead the number of runs of its group
+// that were active or queued before it.
+func ConcurrencyWaitReason(ahead int, key string) string {
+	s := fmt.Sprintf("concurrency: waiting for %d earlier run(s) of this workflow", ahead)
+	if key != "" {
+		s += " with key " + key
+	}
+	return s
 }
 
 // The kinds of TriggerState.
@@ -516,4 +564,47 @@ type TriggerState struct {
 	// stored.
 	Version   int64
 	UpdatedAt time.Time
+}
+
+// ---- Recovery: retrying runs and watching for cancels ----
+//
+// Recovery is kept apart from Store so that the engine's recovery controls
+// (retry options, bulk retry, the cancel watch) can grow without touching
+// the core contract; gormstore implements both, and the engine uses
+// Recovery when its store has it (see engine.RetryRunWith and
+// engine.Options.CancelPoll).
+
+// RetryReset says how Recovery.ResetRun re-queues a run.
+type RetryReset struct {
+	// ResetKeys are the step runs deleted: they run afresh, while every
+	// other step run keeps its status and output.
+	ResetKeys []string
+	// ResetAll deletes every step run: the run starts over.
+	ResetAll bool
+	// Version, when not 0, becomes the run's workflow version (a retry on
+	// the latest version).
+	Version int
+	// FinishedAt, when not zero, fences the reset: the run must still be
+	// the one that finished at that instant (the state ResetKeys were
+	// computed from), else ErrConflict, so two retries racing on one run
+	// cannot both re-queue it.
+	FinishedAt time.Time
+	// Now is the retry's time: the run's new start time.
+	Now time.Time
+}
+
+// Recovery is what the engine's recovery controls need of a store beyond
+// Store.
+type Recovery interface {
+	// ResetRun re-queues a failed or cancelled run as r says: step runs
+	// deleted, the error, finish and wake times, the lease and any cancel
+	// request cleared, the start time set to r.Now, the status queued and,
+	// when r.Version is set, the version changed, all in one transaction.
+	// A run in another status (or not finished at r.FinishedAt) gives
+	// ErrConflict, a missing one ErrNotFound.
+	ResetRun(ctx context.Context, id string, r RetryReset) (*workflow.Run, error)
+	// CancelRequests returns the ids among runIDs that owner holds and
+	// whose cancel was requested. It only reads (by primary key), so an
+	// engine can ask it a few times a second.
+	CancelRequests(ctx context.Context, owner string, runIDs []string) ([]string, error)
 }

@@ -69,6 +69,10 @@ type Run struct {
 	// CancelRequested is set by a cancel that the run's worker has not yet
 	// acted on.
 	CancelRequested bool `json:"cancel_requested,omitempty"`
+	// WaitReason says why a queued or waiting run is not running: its
+	// turn under the workflow's concurrency limit, or a throttle it is
+	// parked on ("throttled: ..."). Empty once the run is claimed.
+	WaitReason string `json:"wait_reason,omitempty"`
 	// Steps is keyed by StepRun.Key.
 	Steps map[string]*StepRun `json:"steps,omitempty"`
 }

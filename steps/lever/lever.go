@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/leverflow/leverflow/steps"
 	"github.com/leverflow/leverflow/steps/lever/client"
@@ -28,7 +29,10 @@ type Clients interface {
 // all the same (the catalog, validation and the editor need them), but every
 // run fails permanently with ErrNoConnections.
 func Register(reg *steps.Registry, clients Clients) error {
-	f := &family{clients: clients}
+	return RegisterWithOptions(reg, clients, Options{})
+}
+
+func register(reg *steps.Registry, f *family) error {
 	for _, spec := range []steps.Spec{
 		f.createOpportunitySpec(),
 		f.getOpportunitySpec(),
@@ -50,6 +54,7 @@ func Register(reg *steps.Registry, clients Clients) error {
 	} {
 		spec.Category = Category
 		spec.NeedsConnection = true
+		spec.Run = f.throttled(spec.Run)
 		if err := reg.Add(spec); err != nil {
 			return fmt.Errorf("registering Lever steps: %w", err)
 		}
@@ -60,6 +65,8 @@ func Register(reg *steps.Registry, clients Clients) error {
 // family holds what every Lever step shares.
 type family struct {
 	clients Clients
+	// maxWait is Options.MaxThrottleWait.
+	maxWait time.Duration
 }
 
 // client returns the Lever client for the step's connection. Its errors
@@ -68,6 +75,9 @@ type family struct {
 func (f *family) client(ctx context.Context, req *steps.Request) (*client.Client, error) {
 	if f.clients == nil {
 		return nil, steps.Permanent(ErrNoConnections)
+	}
+	if c := clientOf(ctx); c != nil {
+		return c, nil
 	}
 	c, err := f.clients.Client(ctx, req.UserID, req.Connection)
 	if err == nil && c == nil {

@@ -25,19 +25,22 @@ const dueSQL = `(lease_until IS NULL OR lease_until < ?) AND (
 
 // candidatesSQL lists up to limit due runs, oldest first: one indexed query
 // per way of being due (queued by (status, id), waiting by (status,
-// wake_at), expired leases by lease_until), merged. Binds: now, limit,
+// wake_at), expired leases by lease_until), merged. Queued runs held back
+// by their concurrency limit are not candidates. Binds: now, limit,
 // now, now, limit, now, limit, limit.
-const candidatesSQL = `SELECT id FROM (SELECT id FROM runs WHERE status = 'queued' AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?) AS queued
+const candidatesSQL = `SELECT id FROM (SELECT id FROM runs WHERE status = 'queued' AND (lease_until IS NULL OR lease_until < ?) AND ` + queuedTurnSQL + ` ORDER BY id LIMIT ?) AS queued
 UNION
 SELECT id FROM (SELECT id FROM runs WHERE status = 'waiting' AND wake_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?) AS woken
 UNION
 SELECT id FROM (SELECT id FROM runs WHERE lease_until < ? AND status IN ('running', 'waiting') ORDER BY id LIMIT ?) AS expired
 ORDER BY id LIMIT ?`
 
-// claimSQL leases one run if it is still due (the fence: under concurrent
-// claimers only one update affects the row). Binds: owner, until, now (as
-// started_at if unset), id, now, now.
-const claimSQL = `UPDATE runs SET status = 'running', lease_owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?), wake_at = NULL WHERE id = ? AND ` + dueSQL
+// claimSQL leases one run if it is still due and, queued under a
+// concurrency limit, its turn has come (the fence: under concurrent
+// claimers only one update affects the row, and the write lock serialises
+// the turn counts). Binds: owner, until, now (as started_at if unset), id,
+// now, now.
+const claimSQL = `UPDATE runs SET status = 'running', lease_owner = ?, lease_until = ?, started_at = COALESCE(started_at, ?), wake_at = NULL, wait_reason = '' WHERE id = ? AND ` + dueSQL + ` AND (status <> 'queued' OR ` + queuedTurnSQL + `)`
 
 // ClaimRuns leases up to limit due runs to owner until now+lease and
 // returns them with their step runs, marked running, oldest first.
@@ -176,15 +179,15 @@ func (s *Store) Apply(ctx context.Context, owner string, u store.Update) error {
 	if owner == "" {
 		return fmt.Errorf("applying update to run %s: empty lease owner: %w", u.RunID, store.ErrLeaseLost)
 	}
-	sets := make([]string, 0, 7)
-	args := make([]any, 0, 8)
+	sets := make([]string, 0, 8)
+	args := make([]any, 0, 9)
 	if u.Status != "" {
 		var wake *int64
 		if u.Status == workflow.RunWaiting {
 			wake = microsPtr(u.WakeAt)
 		}
-		sets = append(sets, "status = ?", "error = ?", "wake_at = ?")
-		args = append(args, string(u.Status), u.Error, wake)
+		sets = append(sets, "status = ?", "error = ?", "wake_at = ?", "wait_reason = ?")
+		args = append(args, string(u.Status), u.Error, wake, u.WaitReason)
 	}
 	if u.StartedAt != nil {
 		sets = append(sets, "started_at = ?")

@@ -245,6 +245,20 @@ var migrations = []migration{
 			return d.enableIncrementalVacuum(ctx, db)
 		},
 	},
+	{
+		version: 7,
+		name:    "concurrency: a run's key and limit, why it waits",
+		stmts: []string{
+			// The group a run of a limited workflow belongs to; 0 is no
+			// limit (see store.Concurrency).
+			`ALTER TABLE runs ADD COLUMN concurrency_key TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE runs ADD COLUMN concurrency_limit INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE runs ADD COLUMN wait_reason TEXT NOT NULL DEFAULT ''`,
+			// Counting a group's active and earlier queued runs; partial,
+			// so runs without a limit cost it nothing.
+			`CREATE INDEX runs_concurrency ON runs (workflow_id, concurrency_key, status, id) WHERE concurrency_limit > 0`,
+		},
+	},
 }
 
 // backfillTriggers copies the latest version's trigger of every workflow

@@ -25,6 +25,7 @@ type runRow struct {
 	LeaseOwner      string `gorm:"column:lease_owner"`
 	LeaseUntil      *int64 `gorm:"column:lease_until"`
 	CancelRequested bool   `gorm:"column:cancel_requested"`
+	WaitReason      string `gorm:"column:wait_reason"`
 }
 
 func (runRow) TableName() string { return "runs" }
@@ -132,6 +133,8 @@ func (r *runRow) run() *workflow.Run {
 		LeaseOwner:      r.LeaseOwner,
 		LeaseUntil:      fromMicrosPtr(r.LeaseUntil),
 		CancelRequested: r.CancelRequested,
+		// A finished run waits for nothing, whatever it waited for last.
+		WaitReason: waitReasonOf(r),
 	}
 }
 

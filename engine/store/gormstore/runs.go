@@ -211,32 +211,9 @@ func (s *Store) RequestCancel(ctx context.Context, id string, now time.Time) (*w
 // cleared and the status becomes queued. A run that is not failed gives
 // store.ErrConflict.
 func (s *Store) ResetForRetry(ctx context.Context, id string, resetKeys []string, now time.Time) (*workflow.Run, error) {
-	var out *workflow.Run
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		var row runRow
-		if err := tx.Where("id = ?", id).Take(&row).Error; err != nil {
-			return err
-		}
-		if row.Status != string(workflow.RunFailed) {
-			return fmt.Errorf("only a failed run can be retried, this one is %s: %w", row.Status, store.ErrConflict)
-		}
-		for _, part := range chunks(dedupe(resetKeys), inBatch) {
-			if err := tx.Exec(`DELETE FROM step_runs WHERE run_id = ? AND "key" IN ?`, id, part).Error; err != nil {
-				return err
-			}
-		}
-		n := micros(now)
-		if err := tx.Exec(`UPDATE runs SET status = ?, error = '', started_at = ?, finished_at = NULL, wake_at = NULL, lease_owner = '', lease_until = NULL, cancel_requested = ? WHERE id = ?`,
-			string(workflow.RunQueued), n, false, id).Error; err != nil {
-			return err
-		}
-		row.Status, row.Error, row.StartedAt, row.FinishedAt = string(workflow.RunQueued), "", &n, nil
-		row.WakeAt, row.LeaseOwner, row.LeaseUntil, row.CancelRequested = nil, "", nil, false
-		out = row.run()
-		return nil
-	})
+	run, err := s.resetRun(ctx, id, store.RetryReset{ResetKeys: resetKeys, Now: now}, workflow.RunFailed)
 	if err != nil {
 		return nil, fmt.Errorf("resetting run %s for retry: %w", id, dbErr(err))
 	}
-	return out, nil
+	return run, nil
 }

@@ -392,7 +392,7 @@ func (c *Client) attempt(ctx context.Context, method, path, target string, paylo
 // wait takes one token from the bucket, sleeping with the injected clock.
 func (c *Client) wait(ctx context.Context) error {
 	now := c.now()
-	r := c.limiter.ReserveN(now, 1)
+	r := c.reservation(ctx, now)
 	if !r.OK() {
 		return fmt.Errorf("%w: rate limiter burst is 0", errSetup)
 	}
