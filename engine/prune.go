@@ -19,8 +19,9 @@ const pruneBatch = 500
 
 // PruneResult counts what Prune deleted.
 type PruneResult struct {
-	Runs  int // runs deleted
-	Steps int // their step runs
+	Runs   int // runs deleted
+	Steps  int // their step runs
+	Events int // inbox events deleted
 }
 
 // Prune deletes the finished runs (succeeded, failed or cancelled) whose
@@ -28,7 +29,9 @@ type PruneResult struct {
 // version (its "retention"; Options.DefaultRetention, else
 // workflow.DefaultRetention, when it names none), with their step runs, in
 // transactions of at most 500 runs. A queued, running or waiting run is
-// never deleted. When it deleted something it then gives the space back to
+// never deleted. Inbox events that are not pending and were received
+// longer ago than the default retention go too. When it deleted something
+// it then gives the space back to
 // the file system (store.ReclaimSpace). The engine calls it every
 // Options.PruneEvery; it is safe to call at any time, from any number of
 // engines at once.
@@ -59,7 +62,25 @@ func (e *Engine) Prune(ctx context.Context, now time.Time) (PruneResult, error) 
 			}
 		}
 	}
-	if res.Runs > 0 {
+	// The event inbox is kept as long as the default retention: an event
+	// is the record of what started runs, and replaying an old one is
+	// rarely wanted after its runs are gone. Pending events are never
+	// deleted (they still have to be routed).
+	evBefore := now.Add(-e.opts.DefaultRetention)
+	for {
+		n, err := e.store.DeleteOldEvents(ctx, evBefore, pruneBatch)
+		res.Events += n
+		if err != nil {
+			return res, fmt.Errorf("pruning inbox events: %w", err)
+		}
+		if n < pruneBatch {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("pruning inbox events: %w", err)
+		}
+	}
+	if res.Runs > 0 || res.Events > 0 {
 		if err := e.store.ReclaimSpace(ctx); err != nil {
 			return res, fmt.Errorf("pruning runs: %w", err)
 		}

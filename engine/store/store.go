@@ -485,6 +485,10 @@ type Store interface {
 	// their step runs, and returns how many of each it deleted. A queued,
 	// running or waiting run is never deleted.
 	DeleteFinishedRuns(ctx context.Context, workflowID string, version int, before time.Time, limit int) (runs, steps int, err error)
+	// DeleteOldEvents deletes, in one transaction, up to limit inbox
+	// events received before before that are no longer pending (routed,
+	// unmatched or failed), oldest first, and returns how many it deleted.
+	DeleteOldEvents(ctx context.Context, before time.Time, limit int) (int, error)
 	// ReclaimSpace gives the space of deleted rows back to the file system
 	// where the database does not do so itself (SQLite); it may take a
 	// while on a large database, and is a no-op elsewhere.

@@ -71,6 +71,34 @@ func (s *Store) DeleteFinishedRuns(ctx context.Context, workflowID string, versi
 	return runs, steps, nil
 }
 
+// DeleteOldEvents deletes up to limit inbox events received before before
+// that are not pending, oldest first.
+func (s *Store) DeleteOldEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	var n int
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		var ids []string
+		if err := tx.Raw(`SELECT id FROM events WHERE status <> ? AND received_at < ? ORDER BY received_at LIMIT ?`,
+			string(store.EventPending), micros(before), limit).Scan(&ids).Error; err != nil {
+			return err
+		}
+		for _, part := range chunks(ids, inBatch) {
+			res := tx.Exec(`DELETE FROM events WHERE id IN ?`, part)
+			if res.Error != nil {
+				return res.Error
+			}
+			n += int(res.RowsAffected)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("deleting old inbox events: %w", dbErr(err))
+	}
+	return n, nil
+}
+
 // ReclaimSpace gives the space that deletions freed back to the file
 // system (on SQLite: an incremental vacuum, then a checkpoint that
 // truncates the write-ahead log).

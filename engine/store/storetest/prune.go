@@ -19,6 +19,7 @@ var pruneTests = []struct {
 	{"ListPrunableVersions", testListPrunableVersions},
 	{"DeleteFinishedRuns", testDeleteFinishedRuns},
 	{"DeleteFinishedRunsBatches", testDeleteFinishedRunsBatches},
+	{"DeleteOldEvents", testDeleteOldEvents},
 	{"ReclaimSpace", testReclaimSpace},
 	{"RedactRun", testRedactRun},
 }
@@ -123,6 +124,40 @@ func testDeleteFinishedRunsBatches(t *testing.T, e *env) {
 	}
 	if runs, _, err := e.st.DeleteFinishedRuns(e.ctx, "wf", 1, e.now, 0); err != nil || runs != 0 {
 		t.Errorf("limit 0 deleted %d (%v)", runs, err)
+	}
+}
+
+func testDeleteOldEvents(t *testing.T, e *env) {
+	old := e.insertEvent(e.event("old", -48*time.Hour))
+	if err := e.st.FinishEvent(e.ctx, old.ID, store.EventResult{Status: store.EventRouted, RunIDs: []string{"r1"}, At: e.now}); err != nil {
+		t.Fatal(err)
+	}
+	oldUnmatched := e.event("old-unmatched", -47*time.Hour)
+	oldUnmatched.Status = store.EventUnmatched
+	e.insertEvent(oldUnmatched)
+	oldPending := e.insertEvent(e.event("old-pending", -46*time.Hour))
+	recent := e.event("recent", -time.Hour)
+	recent.Status = store.EventRouted
+	e.insertEvent(recent)
+
+	// A limit of one deletes the oldest first.
+	n, err := e.st.DeleteOldEvents(e.ctx, e.now.Add(-24*time.Hour), 1)
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteOldEvents limit 1 = %d, %v; want 1", n, err)
+	}
+	if _, err := e.st.GetEvent(e.ctx, old.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the oldest event is still there: %v", err)
+	}
+	n, err = e.st.DeleteOldEvents(e.ctx, e.now.Add(-24*time.Hour), 100)
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteOldEvents = %d, %v; want 1 (the unmatched one)", n, err)
+	}
+	left, err := e.st.ListEvents(e.ctx, store.EventFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := eventIDs(left); !slices.Equal(ids, []string{recent.ID, oldPending.ID}) {
+		t.Errorf("events left %v, want the recent one and the pending one", ids)
 	}
 }
 
