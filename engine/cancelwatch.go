@@ -36,17 +36,7 @@ func (e *Engine) startCancelWatch() {
 }
 
 func (e *Engine) cancelWatchLoop(rec store.Recovery, poll time.Duration) {
-	defer e.loopsDone.Done()
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		select {
-		case <-e.stop:
-			return
-		case <-t.C:
-		}
-		e.watchCancels(rec, poll)
-	}
+	e.every(poll, func() { e.watchCancels(rec, poll) })
 }
 
 // watchCancels asks the store once which held runs have a cancel requested

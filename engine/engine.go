@@ -651,9 +651,13 @@ func (e *Engine) claimDue() {
 	}
 }
 
-func (e *Engine) heartbeatLoop() {
+func (e *Engine) heartbeatLoop() { e.every(e.opts.Lease/3, e.heartbeat) }
+
+// every calls fn every d until the engine stops; it is the body of a loop
+// goroutine counted in loopsDone.
+func (e *Engine) every(d time.Duration, fn func()) {
 	defer e.loopsDone.Done()
-	t := time.NewTicker(e.opts.Lease / 3)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -661,7 +665,7 @@ func (e *Engine) heartbeatLoop() {
 			return
 		case <-t.C:
 		}
-		e.heartbeat()
+		fn()
 	}
 }
 
