@@ -72,7 +72,38 @@ func (r *runner) failureSummary(msg string, finished time.Time) *FailureSummary 
 		}
 	}
 	sort.Slice(s.FailedSteps, func(i, j int) bool { return s.FailedSteps[i].StepID < s.FailedSteps[j].StepID })
+	if r.plan != nil && r.plan.wf.RedactPII {
+		s = redactSummary(s)
+	}
 	return s
+}
+
+// redactSummary returns the summary of a failed run of a workflow that
+// redacts PII with its errors redacted (redactString) and then the whole
+// summary passed through redactPII, as the run's stored data is: what the
+// error workflow stores and the webhook receives holds no more than the
+// run does. A summary that does not survive the round trip keeps only its
+// redacted errors.
+func redactSummary(s *FailureSummary) *FailureSummary {
+	c := *s
+	c.Error = redactString(c.Error)
+	c.FailedSteps = make([]FailedStep, len(s.FailedSteps))
+	for i, f := range s.FailedSteps {
+		f.Error = redactString(f.Error)
+		c.FailedSteps[i] = f
+	}
+	raw, err := json.Marshal(&c)
+	if err != nil {
+		return &c
+	}
+	var out FailureSummary
+	if err := json.Unmarshal(redactPIIJSON(raw), &out); err != nil {
+		return &c
+	}
+	if out.FailedSteps == nil {
+		out.FailedSteps = []FailedStep{}
+	}
+	return &out
 }
 
 // notifyFailure tells the workflow's on_failure of a failed run, off the

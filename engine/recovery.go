@@ -110,6 +110,20 @@ func (e *Engine) RetryRunWith(ctx context.Context, id string, opts RetryOptions)
 	if !opts.FromStart {
 		reset.ResetKeys = retryResetKeys(cur, old, target)
 	}
+	// The run joins the concurrency group of the version it runs on, its
+	// key rendered as StartRun does: a limit added in the latest version
+	// holds for it too.
+	lim := store.Concurrency{}
+	if c := target.wf.Concurrency; c != nil {
+		r := *cur
+		r.Version = target.version
+		key, err := concurrencyKey(c.Key, &r, target.vars)
+		if err != nil {
+			return nil, fmt.Errorf("retrying run %s: %w", id, err)
+		}
+		lim = store.Concurrency{Key: key, Limit: c.Limit}
+	}
+	reset.Concurrency = &lim
 	var run *workflow.Run
 	if rec, ok := e.store.(store.Recovery); ok {
 		run, err = rec.ResetRun(ctx, id, reset)
@@ -153,6 +167,7 @@ func retryResetKeys(cur *workflow.Run, old, target *plan) []string {
 			reset[key] = true
 		}
 	}
+	resetDownstream(cur.Steps, target, reset)
 	keys := make([]string, 0, len(reset))
 	for key := range reset {
 		top, _, _ := strings.Cut(key, "[")
@@ -163,6 +178,62 @@ func retryResetKeys(cur *workflow.Run, old, target *plan) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// resetDownstream adds to reset the records of the steps downstream of a
+// reset step, in its scope (the top level, or the same fanout item): they
+// consumed its output (a failure under on_error "continue", say) and must
+// run again on its new one. A downstream fanout is reset with every record
+// of its items.
+func resetDownstream(recs map[string]*workflow.StepRun, target *plan, reset map[string]bool) {
+	children := map[*node][]*node{}
+	for _, n := range target.nodes {
+		for _, pe := range n.parents {
+			children[pe.from] = append(children[pe.from], n)
+		}
+	}
+	work := make([]string, 0, len(reset))
+	seen := map[string]bool{}
+	for key := range reset {
+		work = append(work, key)
+		seen[key] = true
+	}
+	// mark resets key's record, if any, and walks on from it (a step
+	// without a record may still have downstream records: not likely,
+	// but cheap to be sure of).
+	mark := func(key string) {
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		if recs[key] != nil {
+			reset[key] = true
+		}
+		work = append(work, key)
+	}
+	for len(work) > 0 {
+		key := work[len(work)-1]
+		work = work[:len(work)-1]
+		prefix, stepID := "", key
+		if i := strings.LastIndex(key, "]."); i >= 0 {
+			prefix, stepID = key[:i+2], key[i+2:]
+		}
+		n := target.nodes[stepID]
+		if n == nil {
+			continue
+		}
+		for _, c := range children[n] {
+			mark(prefix + c.step.ID)
+			if c.body != nil {
+				items := prefix + c.step.ID + "["
+				for k := range recs {
+					if strings.HasPrefix(k, items) {
+						mark(k)
+					}
+				}
+			}
+		}
+	}
 }
 
 // keptSteps returns the top-level steps of target whose records a run of

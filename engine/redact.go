@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strings"
 
+	"github.com/leverflow/leverflow/engine/store"
 	"github.com/leverflow/leverflow/engine/workflow"
 	"github.com/leverflow/leverflow/steps"
 )
@@ -239,15 +242,6 @@ func redactRecord(rec *workflow.StepRun) *workflow.StepRun {
 	return c
 }
 
-// redactTrigger replaces the stored trigger data of a finished run with
-// its redaction (redactPII). A failure is logged: the run's steps are
-// redacted already, and the trigger stays as it was.
-func (e *Engine) redactTrigger(runID string, trigger json.RawMessage) {
-	if err := e.store.RedactRun(context.Background(), runID, redactPIIJSON(trigger), nil); err != nil {
-		e.log.Error("redacting the trigger data of a finished run", "run_id", runID, "error", err)
-	}
-}
-
 // redactFinished redacts the stored data of a run that ended without a
 // runner (cancelled while queued or parked), when its workflow version
 // asks for it.
@@ -267,6 +261,37 @@ func (e *Engine) redactFinished(ctx context.Context, ended *workflow.Run) {
 	}
 	if err := e.store.RedactRun(ctx, run.ID, redactPIIJSON(run.Trigger), recs); err != nil {
 		e.log.Error("redacting a cancelled run", "run_id", run.ID, "error", err)
+	}
+	e.redactEvent(ctx, run)
+}
+
+// redactEvent redacts (redactPII) the payload of the inbox event that
+// started a finished run of a workflow that redacts PII, when the store
+// can (store.Redaction): the inbox would otherwise keep in clear what the
+// run's records no longer hold. It is best effort, after the run's final
+// commit: a failure is logged. A replay of that event then replays the
+// redacted payload (and so does every other run it routes to, whatever
+// their workflows).
+func (e *Engine) redactEvent(ctx context.Context, run *workflow.Run) {
+	rd, ok := e.store.(store.Redaction)
+	if !ok || run.EventID == "" {
+		return
+	}
+	log := e.log.With("run_id", run.ID, "event_id", run.EventID)
+	ev, err := e.store.GetEvent(ctx, run.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return // pruned already
+	}
+	if err != nil {
+		log.Error("redacting the inbox event of a finished run", "error", err)
+		return
+	}
+	red := redactPIIJSON(ev.Payload)
+	if bytes.Equal(red, ev.Payload) {
+		return
+	}
+	if err := rd.RedactEventPayload(ctx, ev.ID, red); err != nil && !errors.Is(err, store.ErrNotFound) {
+		log.Error("redacting the inbox event of a finished run", "error", err)
 	}
 }
 

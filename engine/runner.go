@@ -347,15 +347,24 @@ func (r *runner) finish(status workflow.RunStatus, msg string) {
 			r.put(redactRecord(rec))
 		}
 	}
-	if !r.commit(&store.Update{RunID: r.run.ID, Status: status, Error: stored, FinishedAt: &now, Release: true}) {
+	final := &store.Update{RunID: r.run.ID, Status: status, Error: stored, FinishedAt: &now, Release: true}
+	if redact {
+		// The redacted trigger goes in the final commit itself: no crash
+		// or busy store between two writes leaves it in clear.
+		final.Trigger = redactPIIJSON(r.run.Trigger)
+	}
+	if !r.commit(final) {
 		return
 	}
 	r.finished = true
 	if redact {
-		r.e.redactTrigger(r.run.ID, r.run.Trigger)
+		r.run.Trigger = final.Trigger
+		r.e.redactEvent(context.Background(), r.run)
 	}
 	if of := r.plan.onFailure(); status == workflow.RunFailed && of != nil && r.run.TriggerType != TriggerError {
-		r.e.notifyFailure(of, r.run.UserID, r.failureSummary(msg, now))
+		// A redacted run's summary is made of its redacted error (and
+		// step errors), and is redacted whole.
+		r.e.notifyFailure(of, r.run.UserID, r.failureSummary(stored, now))
 	}
 }
 

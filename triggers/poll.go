@@ -101,7 +101,10 @@ type PollerConfig struct {
 // cursor: what changed while the server was down is delivered once.
 //
 // Classification: a posting (or lead) created at or after the cursor is
-// "created"; the rest "updated". lever.candidate_created and
+// "created" (for the created triggers); a change with updatedAt after its
+// createdAt is "updated" (for the updated triggers), whenever the object
+// was created: an object created after the cursor and edited before the
+// next pass gives its update too. lever.candidate_created and
 // lever.candidate_updated poll only opportunities with no application:
 // Lever's applicationCreated and candidate webhooks already cover the
 // others.
@@ -368,9 +371,8 @@ func (p *Poller) pollOne(ctx context.Context, t pollTarget, now time.Time) (more
 		data.PassStart, data.PassMax, data.PassSeen = now.UnixMilli(), 0, nil
 	}
 	seen := map[seenPair]bool{}
-	seenID := map[string]bool{}
 	for _, s := range data.Seen {
-		seen[s], seenID[s.ID] = true, true
+		seen[s] = true
 	}
 	delivered := 0
 	for range p.cfg.MaxPages {
@@ -407,12 +409,21 @@ func (p *Poller) pollOne(ctx context.Context, t pollTarget, now time.Time) (more
 			if seen[pair] || at < cursor || kind.leadsOnly && len(m.Applications) > 0 {
 				continue
 			}
-			created := int64(m.CreatedAt) >= cursor && !(int64(m.CreatedAt) == cursor && seenID[m.ID])
-			event, version := kind.updated, at
-			if created {
-				event, version = kind.created, int64(m.CreatedAt)
-			}
-			if event == "" {
+			// Each kind has one class. Created: created at or after the
+			// cursor (found again, it is the same event, deduplicated by
+			// the inbox). Updated: every change after the creation, even of
+			// an object created after the cursor (made while the last pass
+			// paged, or by a Lever clock ahead of ours), which a pass never
+			// saw changed.
+			createdAt := int64(m.CreatedAt)
+			var event string
+			var version int64
+			switch {
+			case kind.created != "" && createdAt >= cursor:
+				event, version = kind.created, createdAt
+			case kind.updated != "" && at > createdAt:
+				event, version = kind.updated, at
+			default:
 				continue
 			}
 			if _, err := p.cfg.Receiver.ReceivePolled(ctx, t.userID, t.connection, event, m.ID, version, raw); err != nil {

@@ -38,8 +38,15 @@ func (o oneClient) Client(context.Context, string, string) (*client.Client, erro
 
 func newPollEnv(t *testing.T) *pollEnv {
 	t.Helper()
+	return newPollEnvSkew(t, 0)
+}
+
+// newPollEnvSkew is newPollEnv with Lever's clock ahead of ours by skew.
+func newPollEnvSkew(t *testing.T, skew time.Duration) *pollEnv {
+	t.Helper()
 	e := &pollEnv{schedEnv: newSchedEnv(t, utc("2025-05-21T13:00:00Z"))}
-	e.sb = sandbox.New(sandbox.Options{Now: e.clock.Now, NoSeed: true, DisableRateLimit: true, Seed: 1})
+	leverNow := func() time.Time { return e.clock.Now().Add(skew) }
+	e.sb = sandbox.New(sandbox.Options{Now: leverNow, NoSeed: true, DisableRateLimit: true, Seed: 1})
 	t.Cleanup(e.sb.Close)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n := e.requests.Add(1); n == e.failAt.Load() {
@@ -213,6 +220,37 @@ func TestPollPostingUpdatedTwiceMakesTwoEvents(t *testing.T) {
 	}
 	want := []string{PolledPostingUpdated + "/" + id, PolledPostingUpdated + "/" + id}
 	if got := e.polled(); !slices.Equal(got, want) {
+		t.Fatalf("polled %v, want %v", got, want)
+	}
+}
+
+func TestPollUpdateOfAnObjectCreatedAfterTheCursor(t *testing.T) {
+	t.Parallel()
+	// Lever's clock is 5s ahead: a posting created just before a pass has
+	// a createdAt after the pass's start, so after the cursor it leaves;
+	// its edit before the next pass is an update, not lost as "created".
+	e := newPollEnvSkew(t, 5*time.Second)
+	e.polledWorkflow("updated", "lever.posting_updated")
+	e.polledWorkflow("created", "lever.posting_created")
+	p := e.poller(0, 0)
+	if err := e.poll(p, utc("2025-05-21T13:00:00Z")); err != nil { // first sight
+		t.Fatal(err)
+	}
+	id := e.createPosting(utc("2025-05-21T13:00:58Z"), "Engineer") // createdAt 13:01:03 (Lever)
+	if err := e.poll(p, utc("2025-05-21T13:01:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	e.updatePosting(utc("2025-05-21T13:01:30Z"), id, "Engineer II")
+	for _, at := range []string{"13:02:00", "13:03:00", "13:04:00"} {
+		if err := e.poll(p, utc("2025-05-21T"+at+"Z")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := e.polled()
+	want := []string{PolledPostingCreated + "/" + id, PolledPostingUpdated + "/" + id}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
 		t.Fatalf("polled %v, want %v", got, want)
 	}
 }

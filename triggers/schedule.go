@@ -30,8 +30,9 @@ const (
 	// MaxQueuedSlots bounds the slots a schedule keeps waiting (overlap
 	// queue, catch-up all); the oldest beyond it are dropped and logged.
 	MaxQueuedSlots = workflow.MaxCatchUpMax
-	// maxSlotScan bounds the slots counted when catching up after a long
-	// downtime (a schedule every second, down for a week).
+	// maxSlotScan bounds the slots walked when catching up after a long
+	// downtime (a schedule every second, down for a week): the slots due
+	// are found near now, not by walking from the old cursor.
 	maxSlotScan = 100000
 )
 
@@ -101,16 +102,24 @@ type SchedulerConfig struct {
 // waiting for an earlier run to end) is in the store, so a restart or a
 // second server neither misses nor repeats a slot:
 //
-//   - a workflow first seen (or edited, enabled again) starts at the next
-//     slot after now: nothing before it is caught up;
+//   - a workflow first seen, enabled again (after being disabled), or
+//     saved with a different cron, time zone, catch_up, catch_up_max or
+//     overlap starts at the next slot after now: nothing before it is
+//     caught up and the slots waiting are dropped. Saving a version that
+//     keeps the trigger, or enabling an enabled workflow, changes nothing;
 //   - a slot due within Grace fires; slots found due later than that were
 //     missed while no scheduler ran, and follow trigger.catch_up: none
 //     drops them, last fires the latest, all fires the latest
-//     catch_up_max of them (default 10), oldest first;
+//     catch_up_max of them (default 10), oldest first. They are found
+//     near now however long the downtime (not by walking every slot
+//     since), and the schedule goes on from now;
 //   - a slot whose workflow still has a run queued, running or waiting
 //     follows trigger.overlap: skip drops it (logged), queue keeps it
 //     until no run is active (queued slots start in order, one at a time),
-//     allow starts it anyway;
+//     allow starts it anyway. The slots of one catch-up (catch_up all,
+//     with the on-time slot found with them) are one decision: under
+//     overlap skip they all start, oldest first, even though the first
+//     of them is then running;
 //   - each slot's run id is ScheduleRunID(workflow, slot), so a slot two
 //     servers (or a crash and a restart) both fire runs once; the state is
 //     written conditionally on the version read.
@@ -140,20 +149,30 @@ type scheduleDef struct {
 	trigger workflow.Trigger
 	sched   cron.Schedule
 	loc     *time.Location
-	err     error
+	// created is when the version was saved; fingerprint identifies what
+	// of the trigger the schedule state depends on.
+	created     time.Time
+	fingerprint string
+	err         error
 }
 
 // scheduleData is the JSON of a schedule's trigger state.
 type scheduleData struct {
-	// Cron, Timezone and Since identify what the state was computed for:
-	// when the workflow is edited or enabled again (its UpdatedAt moves),
-	// the schedule starts afresh.
+	// Cron, Timezone, Trigger (the fingerprint of the trigger's cron,
+	// time zone and policies) and Since (the workflow's UpdatedAt)
+	// identify what the state was computed for: when the trigger changes
+	// or the workflow is enabled again, the schedule starts afresh; a save
+	// that keeps the trigger only moves Since.
 	Cron     string `json:"cron"`
 	Timezone string `json:"timezone"`
+	Trigger  string `json:"trigger,omitempty"`
 	Since    int64  `json:"since"`
 	// Pending are slots due but not started yet (overlap queue, catch-up
 	// all), oldest first, in Unix microseconds.
 	Pending []int64 `json:"pending,omitempty"`
+	// CatchUpThrough, when set, is the last slot of a catch-up: the
+	// pending slots up to it start even under overlap skip.
+	CatchUpThrough int64 `json:"catch_up_through,omitempty"`
 }
 
 // NewScheduler checks cfg and returns a scheduler that is not started.
@@ -286,6 +305,7 @@ func (s *Scheduler) def(ctx context.Context, w *store.WorkflowSummary) (*schedul
 		return nil, fmt.Errorf("reading version %d: %w", w.LatestVersion, err)
 	}
 	d = parseSchedule(v.Definition)
+	d.created = v.CreatedAt
 	s.defsMu.Lock()
 	s.defs[key] = d
 	s.defsMu.Unlock()
@@ -303,6 +323,12 @@ func parseSchedule(def json.RawMessage) *scheduleDef {
 		return d
 	}
 	d.trigger = doc.Trigger
+	fp, _ := json.Marshal([]any{ // strings and ints cannot fail to marshal
+		strings.TrimSpace(doc.Trigger.Cron), cmp.Or(doc.Trigger.Timezone, "UTC"),
+		cmp.Or(doc.Trigger.CatchUp, workflow.CatchUpNone), catchUpMax(doc.Trigger),
+		cmp.Or(doc.Trigger.Overlap, workflow.OverlapSkip),
+	})
+	d.fingerprint = string(fp)
 	tz := doc.Trigger.Timezone
 	if tz == "" {
 		tz = "UTC"
@@ -363,11 +389,25 @@ func (s *Scheduler) tickWorkflow(ctx context.Context, w *store.WorkflowSummary, 
 		}
 	}
 	since := w.UpdatedAt.UnixMicro()
-	if st.Cursor.IsZero() || data.Cron != d.trigger.Cron || data.Timezone != d.trigger.Timezone || data.Since != since {
-		// First sight, an edit or enabling again: the next slot after now,
-		// nothing caught up.
+	// An older state has no fingerprint: its cron and time zone decide.
+	sameTrigger := data.Cron == d.trigger.Cron && data.Timezone == d.trigger.Timezone &&
+		(data.Trigger == "" || data.Trigger == d.fingerprint)
+	changed := false
+	reset := st.Cursor.IsZero() || !sameTrigger
+	if !reset && data.Since != since {
+		// UpdatedAt moves on a save (to the new version's time) and when
+		// the workflow is enabled or disabled for real. A save keeping
+		// the trigger carries the schedule over; anything else since is
+		// the workflow enabled again.
+		if reset = since != d.created.UnixMicro(); !reset {
+			data.Since, data.Trigger, changed = since, d.fingerprint, true
+		}
+	}
+	if reset {
+		// First sight, a changed trigger or enabling again: the next slot
+		// after now, nothing caught up.
 		first := st.Cursor.IsZero()
-		data = scheduleData{Cron: d.trigger.Cron, Timezone: d.trigger.Timezone, Since: since}
+		data = scheduleData{Cron: d.trigger.Cron, Timezone: d.trigger.Timezone, Trigger: d.fingerprint, Since: since}
 		st.Cursor = d.next(now)
 		if first {
 			log.Info("schedule found", "next_fire", st.Cursor)
@@ -376,17 +416,22 @@ func (s *Scheduler) tickWorkflow(ctx context.Context, w *store.WorkflowSummary, 
 		}
 		return s.put(ctx, st, data, now)
 	}
-	changed := false
+	if data.Trigger == "" {
+		data.Trigger, changed = d.fingerprint, true
+	}
 	if !st.Cursor.After(now) {
-		due := s.dueSlots(d, st.Cursor, now, log)
+		due, next, catchUp := s.dueSlots(d, st.Cursor, now, log)
 		for _, slot := range due {
 			data.Pending = append(data.Pending, slot.UnixMicro())
+		}
+		if catchUp && len(due) > 0 {
+			data.CatchUpThrough = due[len(due)-1].UnixMicro()
 		}
 		if over := len(data.Pending) - MaxQueuedSlots; over > 0 {
 			log.Warn("too many schedule slots waiting; dropping the oldest", "dropped", over)
 			data.Pending = data.Pending[over:]
 		}
-		st.Cursor = d.next(lastOf(st.Cursor, now, d))
+		st.Cursor = next
 		changed = true
 	}
 	if len(data.Pending) > 0 {
@@ -406,33 +451,73 @@ func (s *Scheduler) tickWorkflow(ctx context.Context, w *store.WorkflowSummary, 
 	return s.put(ctx, st, data, now)
 }
 
-// lastOf returns the last slot at or before now, from cursor (itself a
-// slot at or before now).
-func lastOf(cursor, now time.Time, d *scheduleDef) time.Time {
-	last := cursor
-	for range maxSlotScan {
-		n := d.next(last)
-		if n.IsZero() || n.After(now) {
-			break
-		}
-		last = n
+// catchUpMax is the number of missed slots catch_up all fires.
+func catchUpMax(t workflow.Trigger) int {
+	if t.CatchUp != workflow.CatchUpAll {
+		return 0
 	}
-	return last
+	if t.CatchUpMax <= 0 {
+		return workflow.DefaultCatchUpMax
+	}
+	return t.CatchUpMax
 }
 
-// dueSlots applies the catch-up policy to the slots from cursor to now.
-func (s *Scheduler) dueSlots(d *scheduleDef, cursor, now time.Time, log *slog.Logger) []time.Time {
-	keep := 1
-	if d.trigger.CatchUp == workflow.CatchUpAll {
-		keep = d.trigger.CatchUpMax
-		if keep <= 0 {
-			keep = workflow.DefaultCatchUpMax
-		}
-		keep++ // the latest slot may be on time, not missed
+// countSlots counts the slots from first (a slot) through now, up to limit.
+func (d *scheduleDef) countSlots(first, now time.Time, limit int) int {
+	n := 0
+	for slot := first; n < limit && !slot.IsZero() && !slot.After(now); slot = d.next(slot) {
+		n++
 	}
+	return n
+}
+
+// scanStart returns the slot from which walking to now meets the newest
+// keep slots at or before now, and fewer than maxSlotScan in all: cursor
+// itself (a slot at or before now) when it is near enough, and whether it
+// is. It looks back from now by doubling steps, then halves the step
+// found until the walk is short enough, so a long downtime on a fast cron
+// costs a few short walks, not one from the old cursor.
+func (d *scheduleDef) scanStart(cursor, now time.Time, keep int) (time.Time, bool) {
+	hi := now // fewer than keep slots lie after hi
+	for step := time.Second; ; step *= 2 {
+		lo := now.Add(-step)
+		if step > 1<<60 || !lo.After(cursor) {
+			lo = cursor
+		}
+		first := cursor
+		if !lo.Equal(cursor) {
+			first = d.next(lo)
+			if d.countSlots(first, now, keep) < keep {
+				hi = lo
+				continue
+			}
+		}
+		for hi.Sub(lo) > time.Second && d.countSlots(first, now, maxSlotScan) >= maxSlotScan {
+			mid := lo.Add(hi.Sub(lo) / 2)
+			if m := d.next(mid); d.countSlots(m, now, keep) >= keep {
+				lo, first = mid, m
+			} else {
+				hi = mid
+			}
+		}
+		return first, first.Equal(cursor)
+	}
+}
+
+// dueSlots applies the catch-up policy to the slots from cursor to now. It
+// returns the slots to fire, the slot after now to go on from, and
+// whether the slots fired are a catch-up (catch_up all firing missed
+// slots), which overlap skip does not split.
+func (s *Scheduler) dueSlots(d *scheduleDef, cursor, now time.Time, log *slog.Logger) (out []time.Time, next time.Time, catchUp bool) {
+	all := d.trigger.CatchUp == workflow.CatchUpAll
+	keep := 1
+	if all {
+		keep = catchUpMax(d.trigger) + 1 // the latest slot may be on time, not missed
+	}
+	first, whole := d.scanStart(cursor, now, keep)
 	var recent []time.Time // the last keep slots due
 	count := 0
-	for slot := cursor; !slot.IsZero() && !slot.After(now) && count < maxSlotScan; slot = d.next(slot) {
+	for slot := first; !slot.IsZero() && !slot.After(now) && count < maxSlotScan; slot = d.next(slot) {
 		count++
 		recent = append(recent, slot)
 		if len(recent) > keep {
@@ -440,25 +525,25 @@ func (s *Scheduler) dueSlots(d *scheduleDef, cursor, now time.Time, log *slog.Lo
 		}
 	}
 	if len(recent) == 0 {
-		return nil
+		return nil, d.next(now), false
 	}
 	latest := recent[len(recent)-1]
 	onTime := now.Sub(latest) <= s.cfg.Grace
-	var out []time.Time
 	switch {
-	case d.trigger.CatchUp == workflow.CatchUpAll:
+	case all:
 		out = recent
 		if !onTime && len(out) > keep-1 {
 			out = out[1:] // all missed: catch_up_max of them
 		}
+		catchUp = len(out) > 1 || !onTime
 	case d.trigger.CatchUp == workflow.CatchUpLast || onTime:
 		out = recent[len(recent)-1:]
 	}
-	if missed := count - len(out); missed > 0 {
-		log.Warn("schedule slots missed while no scheduler ran were dropped", "missed", missed,
-			"catch_up", cmp.Or(d.trigger.CatchUp, workflow.CatchUpNone), "firing", len(out))
+	if missed := count - len(out); missed > 0 || !whole {
+		log.Warn("schedule slots missed while no scheduler ran were dropped", "missed", missed, "exact", whole,
+			"missed_since", cursor, "catch_up", cmp.Or(d.trigger.CatchUp, workflow.CatchUpNone), "firing", len(out))
 	}
-	return out
+	return out, d.next(latest), catchUp
 }
 
 // fire starts the pending slots the overlap policy allows, oldest first,
@@ -470,7 +555,9 @@ func (s *Scheduler) fire(ctx context.Context, w *store.WorkflowSummary, d *sched
 	changed := false
 	for len(data.Pending) > 0 {
 		slot := time.UnixMicro(data.Pending[0]).UTC()
-		if active && overlap != workflow.OverlapAllow {
+		// The slots of one catch-up all start under overlap skip.
+		caughtUp := overlap == workflow.OverlapSkip && data.Pending[0] <= data.CatchUpThrough
+		if active && overlap != workflow.OverlapAllow && !caughtUp {
 			if overlap == workflow.OverlapQueue {
 				log.Info("schedule slot waits for the running run", "slot", slot, "queued", len(data.Pending))
 				return changed, nil
@@ -499,6 +586,12 @@ func (s *Scheduler) fire(ctx context.Context, w *store.WorkflowSummary, d *sched
 			return changed, fmt.Errorf("starting the run of slot %s: %w", slot.Format(time.RFC3339), err)
 		}
 		data.Pending, changed, active = data.Pending[1:], true, true
+		if len(data.Pending) == 0 || data.Pending[0] > data.CatchUpThrough {
+			data.CatchUpThrough = 0
+		}
+	}
+	if len(data.Pending) == 0 {
+		data.CatchUpThrough = 0
 	}
 	return changed, nil
 }

@@ -345,3 +345,142 @@ func TestScheduleRunIDIsAUUIDv7AtTheSlot(t *testing.T) {
 		t.Fatalf("%s is not a UUIDv7 at %d", a, slot.UnixMilli())
 	}
 }
+
+func TestScheduleCatchUpAllFiresEveryMissedSlotUnderOverlapSkip(t *testing.T) {
+	t.Parallel()
+	// Every minute, runs that block, the default overlap (skip); down from
+	// 13:04:58 to 13:10:30: the slots 13:08 to 13:10 are one catch-up and
+	// all start, though the first is still running when the others do.
+	e := newSchedEnv(t, utc("2025-05-21T13:04:58Z"))
+	e.workflow("wf", map[string]any{"cron": "* * * * *", "catch_up": "all", "catch_up_max": 3}, true)
+	e.tick(e.scheduler(), utc("2025-05-21T13:04:58Z"))
+	s := e.scheduler() // the restart
+	e.tick(s, utc("2025-05-21T13:10:30Z"))
+	want := []string{"2025-05-21T13:08:00.000Z", "2025-05-21T13:09:00.000Z", "2025-05-21T13:10:00.000Z"}
+	if got := e.slots("wf"); !slices.Equal(got, want) {
+		t.Fatalf("after the downtime fired %v, want %v", got, want)
+	}
+	// Back on time, overlap skip applies again: 13:11 finds runs going.
+	e.tick(s, utc("2025-05-21T13:11:00.5Z"))
+	if got := e.slots("wf"); !slices.Equal(got, want) {
+		t.Fatalf("while the caught-up runs block fired %v, want %v", got, want)
+	}
+	close(e.gate)
+	e.waitIdle("wf")
+	e.tick(s, utc("2025-05-21T13:12:00.5Z"))
+	if got, want := e.slots("wf"), append(want, "2025-05-21T13:12:00.000Z"); !slices.Equal(got, want) {
+		t.Fatalf("then fired %v, want %v", got, want)
+	}
+}
+
+func TestScheduleKeepsItsStateOnASameTriggerSaveOrEnable(t *testing.T) {
+	t.Parallel()
+	e := newSchedEnv(t, utc("2025-05-21T13:04:58Z"))
+	trigger := map[string]any{"cron": "* * * * *", "overlap": "queue"}
+	e.workflow("wf", trigger, true)
+	s := e.scheduler()
+	e.tick(s, utc("2025-05-21T13:04:58Z"))
+	e.tick(s, utc("2025-05-21T13:05:00Z")) // 13:05 starts and blocks
+	e.tick(s, utc("2025-05-21T13:06:00Z")) // 13:06 waits (queue)
+	// After the slot 13:07 and before the tick that finds it due: the
+	// workflow is enabled again (it is enabled) and saved with a new step
+	// but the same trigger.
+	e.clock.Set(utc("2025-05-21T13:07:00.2Z"))
+	if _, err := e.eng.EnableWorkflow(e.ctx, "wf"); err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := json.Marshal(map[string]any{"name": "wf renamed", "trigger": map[string]any{"type": "schedule", "cron": "* * * * *", "overlap": "queue"},
+		"steps": []any{map[string]any{"id": "block2", "type": "test.block"}}})
+	wf, probs := workflow.Parse(doc, workflow.ValidateOptions{Steps: e.reg})
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	if _, err := e.eng.UpdateWorkflow(e.ctx, "wf", wf); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(utc("2025-05-21T13:07:00.4Z"))
+	if _, err := e.eng.EnableWorkflow(e.ctx, "wf"); err != nil {
+		t.Fatal(err)
+	}
+	e.tick(s, utc("2025-05-21T13:07:01Z")) // 13:07 waits too
+	st, err := e.st.GetTriggerState(e.ctx, "wf", store.TriggerStateSchedule, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data scheduleData
+	if err := json.Unmarshal(st.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{utc("2025-05-21T13:06:00Z").UnixMicro(), utc("2025-05-21T13:07:00Z").UnixMicro()}; !slices.Equal(data.Pending, want) {
+		t.Fatalf("pending %v, want 13:06 and 13:07 (%v)", data.Pending, want)
+	}
+	close(e.gate)
+	e.waitIdle("wf")
+	e.tick(s, utc("2025-05-21T13:07:10Z"))
+	e.waitIdle("wf")
+	e.tick(s, utc("2025-05-21T13:07:20Z"))
+	e.waitIdle("wf")
+	want := []string{"2025-05-21T13:05:00.000Z", "2025-05-21T13:06:00.000Z", "2025-05-21T13:07:00.000Z"}
+	if got := e.slots("wf"); !slices.Equal(got, want) {
+		t.Fatalf("fired %v, want %v", got, want)
+	}
+	// Disabled and enabled again: the schedule starts afresh from now.
+	e.clock.Set(utc("2025-05-21T13:07:30Z"))
+	if _, err := e.eng.DisableWorkflow(e.ctx, "wf"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(utc("2025-05-21T13:09:30Z"))
+	if _, err := e.eng.EnableWorkflow(e.ctx, "wf"); err != nil {
+		t.Fatal(err)
+	}
+	e.tick(s, utc("2025-05-21T13:09:31Z"))
+	if st, err = e.st.GetTriggerState(e.ctx, "wf", store.TriggerStateSchedule, ""); err != nil || !st.Cursor.Equal(utc("2025-05-21T13:10:00Z")) {
+		t.Fatalf("after enabling again the next fire is %v (%v), want 13:10", st, err)
+	}
+	if got := e.slots("wf"); !slices.Equal(got, want) {
+		t.Fatalf("after enabling again fired %v, want %v", got, want)
+	}
+}
+
+func TestScheduleLongDowntimeOnAFastCron(t *testing.T) {
+	t.Parallel()
+	down := utc("2025-05-21T13:04:58Z")
+	back := down.Add(3 * 24 * time.Hour).Add(2 * time.Second) // a whole second
+	tests := []struct {
+		name    string
+		trigger map[string]any
+		want    []time.Time
+	}{
+		{"last", map[string]any{"catch_up": "last"}, []time.Time{back}},
+		{"all", map[string]any{"catch_up": "all", "catch_up_max": 5},
+			[]time.Time{back.Add(-4 * time.Second), back.Add(-3 * time.Second), back.Add(-2 * time.Second), back.Add(-time.Second), back}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newSchedEnv(t, down)
+			tt.trigger["cron"], tt.trigger["overlap"] = "* * * * * *", "allow" // every second
+			e.workflow("wf", tt.trigger, false)
+			e.tick(e.scheduler(), down)
+			s := e.scheduler() // the restart, 3 days later
+			// The latest slot is late too: every slot fired is a missed one.
+			s.cfg.Grace = 100 * time.Millisecond
+			e.tick(s, back.Add(500*time.Millisecond))
+			var want []string
+			for _, at := range tt.want {
+				want = append(want, formatTriggeredAt(at))
+			}
+			if got := e.slots("wf"); !slices.Equal(got, want) {
+				t.Fatalf("after the downtime fired %v, want %v", got, want)
+			}
+			// Then on time, from now on.
+			e.tick(s, back.Add(time.Second))
+			e.tick(s, back.Add(1500*time.Millisecond))
+			e.tick(s, back.Add(2*time.Second))
+			want = append(want, formatTriggeredAt(back.Add(time.Second)), formatTriggeredAt(back.Add(2*time.Second)))
+			if got := e.slots("wf"); !slices.Equal(got, want) {
+				t.Fatalf("then fired %v, want %v", got, want)
+			}
+		})
+	}
+}

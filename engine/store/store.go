@@ -142,6 +142,11 @@ type Update struct {
 	// WaitReason, when Status is set, becomes the run's wait reason (why a
 	// waiting run waits: "throttled: ..."); any other status clears it.
 	WaitReason string
+
+	// Trigger, when set, replaces the run's trigger data in the same
+	// write: the final commit of a run that redacts PII stores its
+	// redacted trigger with its final state, or nothing.
+	Trigger json.RawMessage
 }
 
 // Connection is a named account that steps reach an outside service through
@@ -595,6 +600,15 @@ type RetryReset struct {
 	FinishedAt time.Time
 	// Now is the retry's time: the run's new start time.
 	Now time.Time
+
+	// ---- Concurrency of the retried run ----
+
+	// Concurrency, when not nil, replaces the run's concurrency group: the
+	// key rendered and the limit of the version the retry runs on (a zero
+	// Limit: that version has no concurrency limit). A retry on the latest
+	// version so falls under a limit that version added. Nil keeps the
+	// run's group as it was.
+	Concurrency *Concurrency
 }
 
 // Recovery is what the engine's recovery controls need of a store beyond
@@ -611,4 +625,17 @@ type Recovery interface {
 	// whose cancel was requested. It only reads (by primary key), so an
 	// engine can ask it a few times a second.
 	CancelRequests(ctx context.Context, owner string, runIDs []string) ([]string, error)
+}
+
+// ---- Redaction at the end of a run (redact_pii) ----
+
+// Redaction is what the engine needs of a store to redact a run of a
+// workflow that redacts PII (redact_pii) without a window in which its data
+// stays in clear; gormstore implements it, and the engine uses it when its
+// store has it.
+type Redaction interface {
+	// RedactEventPayload replaces the payload of an inbox event by payload
+	// (its redaction); a missing event gives ErrNotFound. A replay of the
+	// event then routes the redacted payload: what was redacted is gone.
+	RedactEventPayload(ctx context.Context, eventID string, payload json.RawMessage) error
 }

@@ -200,6 +200,10 @@ func (s *Store) Apply(ctx context.Context, owner string, u store.Update) error {
 	if u.Release {
 		sets = append(sets, "lease_owner = ''", "lease_until = NULL")
 	}
+	if u.Trigger != nil {
+		sets = append(sets, `"trigger" = ?`)
+		args = append(args, string(u.Trigger))
+	}
 	query := `SELECT COUNT(*) FROM runs WHERE id = ? AND lease_owner = ?`
 	if len(sets) > 0 {
 		query = "UPDATE runs SET " + strings.Join(sets, ", ") + " WHERE id = ? AND lease_owner = ?"

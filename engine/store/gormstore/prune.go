@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -39,6 +39,10 @@ func (s *Store) ListPrunableVersions(ctx context.Context, before time.Time) ([]*
 	return out, nil
 }
 
+// pruneSelected, when set (by tests), runs in DeleteFinishedRuns's
+// transaction between the choice of the runs and their deletion.
+var pruneSelected atomic.Pointer[func(tx *gorm.DB, ids []string) error]
+
 // DeleteFinishedRuns deletes, in one transaction, up to limit runs of the
 // workflow version that finished before before (oldest first), with their
 // step runs, and returns how many of each it deleted.
@@ -52,16 +56,47 @@ func (s *Store) DeleteFinishedRuns(ctx context.Context, workflowID string, versi
 			workflowID, version, micros(before), limit).Scan(&ids).Error; err != nil {
 			return err
 		}
+		if hook := pruneSelected.Load(); hook != nil {
+			if err := (*hook)(tx, ids); err != nil {
+				return err
+			}
+		}
 		for _, part := range chunks(ids, inBatch) {
-			res := tx.Exec(`DELETE FROM step_runs WHERE run_id IN ?`, part)
-			if res.Error != nil {
-				return res.Error
+			// The DELETE checks again that each run is finished (and old
+			// enough): without SQLite's write lock (PostgreSQL), a run
+			// selected above may have been retried since. It deletes the
+			// runs first and returns their ids, so that only the steps of
+			// runs actually deleted go.
+			var counts []struct {
+				RunID string
+				N     int
 			}
-			steps += int(res.RowsAffected)
-			if res = tx.Exec(`DELETE FROM runs WHERE id IN ?`, part); res.Error != nil {
-				return res.Error
+			if err := tx.Raw(`SELECT run_id, COUNT(*) AS n FROM step_runs WHERE run_id IN ? GROUP BY run_id`, part).Scan(&counts).Error; err != nil {
+				return err
 			}
-			runs += int(res.RowsAffected)
+			var gone []string
+			if err := tx.Raw(`DELETE FROM runs WHERE id IN ? AND `+finishedSQL+` AND finished_at < ? RETURNING id`,
+				part, micros(before)).Scan(&gone).Error; err != nil {
+				return err
+			}
+			runs += len(gone)
+			if len(gone) == 0 {
+				continue
+			}
+			// The foreign key's cascade deletes their steps where it is
+			// on; this does where it is not.
+			if err := tx.Exec(`DELETE FROM step_runs WHERE run_id IN ?`, gone).Error; err != nil {
+				return err
+			}
+			deleted := make(map[string]bool, len(gone))
+			for _, id := range gone {
+				deleted[id] = true
+			}
+			for _, c := range counts {
+				if deleted[c.RunID] {
+					steps += c.N
+				}
+			}
 		}
 		return nil
 	})

@@ -61,6 +61,13 @@ func (s *Store) resetRun(ctx context.Context, id string, r store.RetryReset, all
 			string(workflow.RunQueued), version, n, false, id).Error; err != nil {
 			return err
 		}
+		if c := r.Concurrency; c != nil {
+			// The group of the version the retry runs on: a limit that
+			// version added (or dropped) holds for the retried run too.
+			if err := tx.Exec(`UPDATE runs SET concurrency_key = ?, concurrency_limit = ? WHERE id = ?`, c.Key, max(c.Limit, 0), id).Error; err != nil {
+				return err
+			}
+		}
 		row.Status, row.Error, row.Version, row.StartedAt, row.FinishedAt = string(workflow.RunQueued), "", version, &n, nil
 		row.WakeAt, row.LeaseOwner, row.LeaseUntil, row.CancelRequested = nil, "", nil, false
 		out = row.run()

@@ -268,13 +268,17 @@ func (s *Store) ListWorkflowVersions(ctx context.Context, workflowID string) ([]
 }
 
 // SetWorkflowEnabled enables or disables a live workflow and returns it.
+// updated_at moves only when enabled changes: enabling an enabled workflow
+// (or disabling a disabled one) changes nothing, so the schedule of a
+// schedule workflow is not reset by it.
 func (s *Store) SetWorkflowEnabled(ctx context.Context, workflowID string, enabled bool, now time.Time) (*store.Workflow, error) {
 	var row workflowRow
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		if err := execFound(tx, `UPDATE workflows SET enabled = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, enabled, micros(now), workflowID); err != nil {
+		if err := tx.Exec(`UPDATE workflows SET enabled = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL AND enabled <> ?`,
+			enabled, micros(now), workflowID, enabled).Error; err != nil {
 			return err
 		}
-		return tx.Where("id = ?", workflowID).Take(&row).Error
+		return tx.Where("id = ? AND deleted_at IS NULL", workflowID).Take(&row).Error
 	})
 	if err != nil {
 		verb := "disabling"

@@ -22,6 +22,8 @@ var pruneTests = []struct {
 	{"DeleteOldEvents", testDeleteOldEvents},
 	{"ReclaimSpace", testReclaimSpace},
 	{"RedactRun", testRedactRun},
+	{"ApplyRedacted", testApplyRedacted},
+	{"RedactEventPayload", testRedactEventPayload},
 }
 
 // finished inserts a run of workflow wf, version v, in status, finished at

@@ -23,6 +23,7 @@ func RunRecovery(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ResetRunConflict", testResetRunConflict},
 		{"ResetRunFinishedAtFence", testResetRunFinishedAtFence},
 		{"CancelRequests", testCancelRequests},
+		{"ResetRunConcurrency", testResetRunConcurrency},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -157,6 +157,11 @@ func testUpdateWorkflowNotFound(t *testing.T, e *env) {
 
 func testSetWorkflowEnabled(t *testing.T, e *env) {
 	e.saveWF("wf", `{"type":"api"}`)
+	// UpdatedAt moves only when the state changes: enabling an enabled
+	// workflow changes nothing (a scheduler reads UpdatedAt to tell a
+	// re-enable from a no-op).
+	lastChange := e.getWF("wf").UpdatedAt
+	prev := false
 	for i, on := range []bool{true, true, false, true} {
 		at := e.now.Add(time.Duration(i+1) * time.Second)
 		w, err := e.st.SetWorkflowEnabled(e.ctx, "wf", on, at)
@@ -166,7 +171,11 @@ func testSetWorkflowEnabled(t *testing.T, e *env) {
 		if w.Enabled != on || w.ID != "wf" || w.TriggerType != "api" {
 			t.Errorf("SetWorkflowEnabled(%v) = %+v", on, w)
 		}
-		wantTime(t, "UpdatedAt", &w.UpdatedAt, at)
+		if on != prev {
+			lastChange = at
+		}
+		prev = on
+		wantTime(t, "UpdatedAt", &w.UpdatedAt, lastChange)
 		if got := e.getWF("wf"); got.Enabled != on {
 			t.Errorf("GetWorkflow.Enabled = %v, want %v", got.Enabled, on)
 		}
