@@ -257,3 +257,51 @@ func TestConcurrencyAcrossTwoEngines(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelOfParkedRunLetsTheNextStart: a parked run (a long delay) holds
+// its group's only place; cancelling it, which no runner does since none
+// holds it, wakes the claim loop: the queued run behind it starts at once,
+// not a poll interval (here an hour) later.
+func TestCancelOfParkedRunLetsTheNextStart(t *testing.T) {
+	e := setup(t, func(c *setupConfig) { c.PollInterval = time.Hour })
+	e.save("parked", `{"name": "parked", "trigger": {"type": "api"},
+		"concurrency": {"limit": 1},
+		"steps": [
+			{"id": "nap", "type": "delay", "input": {"for": "1h"}},
+			{"id": "w", "type": "test.wait"}],
+		"edges": [{"from": "nap", "to": "w"}]}`)
+	first := e.start("parked", `{}`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _ := e.eng.GetRun(e.ctx, first.ID)
+		if got.Status == workflow.RunWaiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the first run did not park: %s", got.Status)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	second := e.start("parked", `{}`)
+	if second.Status != workflow.RunQueued {
+		t.Fatalf("second run: %s, want queued behind the parked one", second.Status)
+	}
+	if _, err := e.eng.CancelRun(e.ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		got, _ := e.eng.GetRun(e.ctx, second.ID)
+		if got.Status != workflow.RunQueued {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the queued run did not start after the parked run was cancelled")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := e.eng.CancelRun(e.ctx, second.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.wait(second.ID)
+}

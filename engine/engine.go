@@ -363,6 +363,9 @@ func (e *Engine) CancelRun(ctx context.Context, id string) (*workflow.Run, error
 		e.redactFinished(ctx, run)
 		e.observeRun(run)
 		e.notify(id)
+		// A queued or parked run cancelled here held a place in its
+		// concurrency group: the runs behind it may start now.
+		e.nudge()
 	}
 	return run, nil
 }
