@@ -202,15 +202,18 @@ type planCache struct {
 const planCacheSize = 1024
 
 func (c *planCache) get(ctx context.Context, st store.Store, reg Catalog, workflowID string, version int) (*plan, error) {
-	var v *store.WorkflowVersion
 	if version == 0 {
-		// "The latest" changes with every save: ask the store which it is.
-		var err error
-		if v, err = st.GetWorkflowVersion(ctx, workflowID, 0); err != nil {
+		// "The latest" changes with every save: ask the store which it is,
+		// reading the workflow's row only (not the definition: the plan
+		// of that version is usually cached). A deleted workflow has no
+		// latest version.
+		w, err := st.GetWorkflow(ctx, workflowID)
+		if err != nil {
 			return nil, fmt.Errorf("loading workflow %s: %w", workflowID, err)
 		}
-		version = v.Version
+		version = w.LatestVersion
 	}
+	var v *store.WorkflowVersion
 	key := fmt.Sprintf("%s@%d", workflowID, version)
 	c.mu.Lock()
 	p := c.plans[key]
