@@ -127,12 +127,7 @@ func NewPoller(cfg PollerConfig) (*Poller, error) {
 	if cfg.Store == nil || cfg.Receiver == nil || cfg.Clients == nil || cfg.Engine == nil {
 		return nil, errors.New("triggers: PollerConfig.Store, Receiver, Clients and Engine are required")
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	clockAndLog(&cfg.Now, &cfg.Logger)
 	if cfg.Tick <= 0 {
 		cfg.Tick = DefaultPollTick
 	}

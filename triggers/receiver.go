@@ -156,12 +156,7 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 	if cfg.Store == nil || cfg.Engine == nil || cfg.Secrets == nil {
 		return nil, errors.New("triggers: ReceiverConfig.Store, Engine and Secrets are required")
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	clockAndLog(&cfg.Now, &cfg.Logger)
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = DefaultMaxAge
 	}
@@ -429,4 +424,15 @@ func (r *Receiver) stored(ctx context.Context, userID, connection, key string) *
 		return nil
 	}
 	return evs[0]
+}
+
+// clockAndLog fills in the clock (time.Now) and the logger (discarding)
+// that a component's config left out.
+func clockAndLog(now *func() time.Time, log **slog.Logger) {
+	if *now == nil {
+		*now = time.Now
+	}
+	if *log == nil {
+		*log = slog.New(slog.DiscardHandler)
+	}
 }

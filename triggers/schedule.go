@@ -180,12 +180,7 @@ func NewScheduler(cfg SchedulerConfig) (*Scheduler, error) {
 	if cfg.Store == nil || cfg.Engine == nil {
 		return nil, errors.New("triggers: SchedulerConfig.Store and Engine are required")
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	clockAndLog(&cfg.Now, &cfg.Logger)
 	if cfg.Tick <= 0 {
 		cfg.Tick = DefaultScheduleTick
 	}
