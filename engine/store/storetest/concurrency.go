@@ -13,10 +13,7 @@ import (
 // (store.Concurrency, CreateLimitedRun and the claims' turn order), with a
 // fresh store per subtest as Run.
 func RunConcurrency(t *testing.T, newStore func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, e *env)
-	}{
+	tests := []subtest{
 		{"CreateRunningWhenFullIsQueued", testLimitedCreateQueues},
 		{"ClaimsWaitTheirTurnInOrder", testLimitedClaimOrder},
 		{"LimitWithoutKey", testLimitWithoutKey},

@@ -14,10 +14,7 @@ import (
 )
 
 // connectionTests are the subtests of connections and pending OAuth states.
-var connectionTests = []struct {
-	name string
-	fn   func(t *testing.T, e *env)
-}{
+var connectionTests = []subtest{
 	{"ConnectionRoundTrip", testConnectionRoundTrip},
 	{"ConnectionDuplicateName", testConnectionDuplicateName},
 	{"ListConnections", testListConnections},

@@ -14,10 +14,7 @@ import (
 )
 
 // tokenTests are the subtests of API tokens.
-var tokenTests = []struct {
-	name string
-	fn   func(t *testing.T, e *env)
-}{
+var tokenTests = []subtest{
 	{"TokenRoundTrip", testTokenRoundTrip},
 	{"TokenDuplicate", testTokenDuplicate},
 	{"ListTokensNewestFirst", testListTokens},
@@ -26,10 +23,7 @@ var tokenTests = []struct {
 }
 
 // eventTests are the subtests of the event inbox.
-var eventTests = []struct {
-	name string
-	fn   func(t *testing.T, e *env)
-}{
+var eventTests = []subtest{
 	{"EventRoundTrip", testEventRoundTrip},
 	{"InsertEventDedupe", testInsertEventDedupe},
 	{"InsertEventDuplicateID", testInsertEventDuplicateID},

@@ -12,10 +12,7 @@ import (
 )
 
 // pruneTests are the conformance tests of retention and redaction.
-var pruneTests = []struct {
-	name string
-	fn   func(t *testing.T, e *env)
-}{
+var pruneTests = []subtest{
 	{"ListPrunableVersions", testListPrunableVersions},
 	{"DeleteFinishedRuns", testDeleteFinishedRuns},
 	{"DeleteFinishedRunsBatches", testDeleteFinishedRunsBatches},

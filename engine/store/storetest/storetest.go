@@ -17,14 +17,17 @@ import (
 	"github.com/leverflow/leverflow/engine/workflow"
 )
 
+// subtest is one named check of the suite.
+type subtest struct {
+	name string
+	fn   func(t *testing.T, e *env)
+}
+
 // Run runs the conformance suite. newStore must return a fresh, empty store
 // on every call (and arrange its closing with t.Cleanup); the subtests run
 // in parallel, one store each.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, e *env)
-	}{
+	tests := []subtest{
 		{"WorkflowVersions", testWorkflowVersions},
 		{"CreateAndGetRun", testCreateAndGetRun},
 		{"CreateRunDuplicate", testCreateRunDuplicate},

@@ -12,10 +12,7 @@ import (
 
 // triggerStateTests are the subtests of trigger state (schedules' next
 // fire times, polls' cursors).
-var triggerStateTests = []struct {
-	name string
-	fn   func(t *testing.T, e *env)
-}{
+var triggerStateTests = []subtest{
 	{"TriggerStateRoundTrip", testTriggerStateRoundTrip},
 	{"TriggerStateFencing", testTriggerStateFencing},
 	{"TriggerStateKeys", testTriggerStateKeys},

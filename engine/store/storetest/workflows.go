@@ -14,10 +14,7 @@ import (
 
 // workflowTests are the subtests of workflow state, soft delete, run
 // origins and the run filters that go with them.
-var workflowTests = []struct {
-	name string
-	fn   func(t *testing.T, e *env)
-}{
+var workflowTests = []subtest{
 	{"WorkflowState", testWorkflowState},
 	{"CreateWorkflowConflict", testCreateWorkflowConflict},
 	{"UpdateWorkflowNotFound", testUpdateWorkflowNotFound},
