@@ -3,15 +3,12 @@ package engine
 import (
 	"context"
 	"time"
-
-	"github.com/leverflow/leverflow/engine/store"
 )
 
 // The cancel watch: a cancel requested through another engine only sets the
 // run's cancel_requested flag in the store; the heartbeat (every Lease/3,
 // 10s by default) would see it eventually, but a cancel should take effect
-// within a second. So every started engine whose store implements
-// store.Recovery asks it every Options.CancelPoll (500ms by default) which
+// within a second. So every started engine asks its store every Options.CancelPoll (500ms by default) which
 // of the runs it holds have a cancel requested, a read by primary key of
 // the held ids only (nothing when it holds none), and cancels those at
 // once: the runner cancels its steps' contexts (http.request gives up its
@@ -27,21 +24,16 @@ func (e *Engine) startCancelWatch() {
 	if poll == 0 {
 		poll = defaultCancelPoll
 	}
-	rec, ok := e.store.(store.Recovery)
-	if poll < 0 || !ok {
+	if poll < 0 {
 		return
 	}
 	e.loopsDone.Add(1)
-	go e.cancelWatchLoop(rec, poll)
-}
-
-func (e *Engine) cancelWatchLoop(rec store.Recovery, poll time.Duration) {
-	e.every(poll, func() { e.watchCancels(rec, poll) })
+	go e.every(poll, func() { e.watchCancels(poll) })
 }
 
 // watchCancels asks the store once which held runs have a cancel requested
 // and cancels their runners.
-func (e *Engine) watchCancels(rec store.Recovery, poll time.Duration) {
+func (e *Engine) watchCancels(poll time.Duration) {
 	e.mu.Lock()
 	ids := make([]string, 0, len(e.runners))
 	for id, r := range e.runners {
@@ -56,7 +48,7 @@ func (e *Engine) watchCancels(rec store.Recovery, poll time.Duration) {
 	// A slow read must not pile up behind the next tick.
 	ctx, cancel := context.WithTimeout(context.Background(), max(poll, time.Second))
 	defer cancel()
-	asked, err := rec.CancelRequests(ctx, e.opts.WorkerID, ids)
+	asked, err := e.store.CancelRequests(ctx, e.opts.WorkerID, ids)
 	if err != nil {
 		e.log.Warn("watching for cancels", "error", err)
 		return

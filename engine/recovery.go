@@ -124,14 +124,7 @@ func (e *Engine) RetryRunWith(ctx context.Context, id string, opts RetryOptions)
 		lim = store.Concurrency{Key: key, Limit: c.Limit}
 	}
 	reset.Concurrency = &lim
-	var run *workflow.Run
-	if rec, ok := e.store.(store.Recovery); ok {
-		run, err = rec.ResetRun(ctx, id, reset)
-	} else if cur.Status == workflow.RunFailed && !reset.ResetAll && reset.Version == 0 {
-		run, err = e.store.ResetForRetry(ctx, id, reset.ResetKeys, reset.Now)
-	} else {
-		return nil, fmt.Errorf("retrying run %s: the store cannot retry a cancelled run, from the start or on another version (it does not implement store.Recovery)", id)
-	}
+	run, err := e.store.ResetRun(ctx, id, reset)
 	if errors.Is(err, store.ErrConflict) {
 		return nil, &NotRetryableError{RunID: id, Status: cur.Status, Reason: "it changed while it was being retried (another retry got there first?)"}
 	}

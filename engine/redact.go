@@ -266,15 +266,13 @@ func (e *Engine) redactFinished(ctx context.Context, ended *workflow.Run) {
 }
 
 // redactEvent redacts (redactPII) the payload of the inbox event that
-// started a finished run of a workflow that redacts PII, when the store
-// can (store.Redaction): the inbox would otherwise keep in clear what the
+// started a finished run of a workflow that redacts PII: the inbox would otherwise keep in clear what the
 // run's records no longer hold. It is best effort, after the run's final
 // commit: a failure is logged. A replay of that event then replays the
 // redacted payload (and so does every other run it routes to, whatever
 // their workflows).
 func (e *Engine) redactEvent(ctx context.Context, run *workflow.Run) {
-	rd, ok := e.store.(store.Redaction)
-	if !ok || run.EventID == "" {
+	if run.EventID == "" {
 		return
 	}
 	log := e.log.With("run_id", run.ID, "event_id", run.EventID)
@@ -290,7 +288,7 @@ func (e *Engine) redactEvent(ctx context.Context, run *workflow.Run) {
 	if bytes.Equal(red, ev.Payload) {
 		return
 	}
-	if err := rd.RedactEventPayload(ctx, ev.ID, red); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := e.store.RedactEventPayload(ctx, ev.ID, red); err != nil && !errors.Is(err, store.ErrNotFound) {
 		log.Error("redacting the inbox event of a finished run", "error", err)
 	}
 }

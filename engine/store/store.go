@@ -463,6 +463,11 @@ type Store interface {
 	// Ping makes a cheap read, to tell that the store answers.
 	Ping(ctx context.Context) error
 
+	// Recovery (retries of every kind, the cancel watch) and Redaction
+	// (the inbox side of redact_pii) are part of every store.
+	Recovery
+	Redaction
+
 	// Close releases the store's resources.
 	Close() error
 
