@@ -57,6 +57,8 @@ func (r retryRequest) options() (engine.RetryOptions, error) {
 type bulkRetryRequest struct {
 	retryRequest
 	WorkflowID string `json:"workflow_id"`
+	// TriggerType keeps the runs started by that trigger type.
+	TriggerType string `json:"trigger_type"`
 	// Status is "failed" (the default) or "cancelled".
 	Status string `json:"status"`
 	// Since and Until (RFC 3339) bound the runs' creation time: at or
@@ -89,7 +91,7 @@ func (s *Server) retryRuns(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	f := store.RunFilter{WorkflowID: req.WorkflowID, Status: workflow.RunStatus(req.Status)}
+	f := store.RunFilter{WorkflowID: req.WorkflowID, TriggerType: req.TriggerType, Status: workflow.RunStatus(req.Status)}
 	switch f.Status {
 	case "", workflow.RunFailed, workflow.RunCancelled:
 	default:

@@ -54,6 +54,8 @@ type runSummary struct {
 	Status          workflow.RunStatus `json:"status"`
 	Error           string             `json:"error"`
 	Trigger         json.RawMessage    `json:"trigger,omitempty"`
+	TriggerType     string             `json:"trigger_type,omitempty"`
+	EventID         string             `json:"event_id,omitempty"`
 	CreatedAt       time.Time          `json:"created_at"`
 	StartedAt       *time.Time         `json:"started_at"`
 	FinishedAt      *time.Time         `json:"finished_at"`
@@ -89,7 +91,7 @@ var jsonNull = json.RawMessage("null")
 func summaryOf(r *workflow.Run) runSummary {
 	return runSummary{
 		ID: r.ID, WorkflowID: r.WorkflowID, Version: r.Version, UserID: r.UserID, Status: r.Status, Error: r.Error,
-		Trigger: r.Trigger, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
+		Trigger: r.Trigger, TriggerType: r.TriggerType, EventID: r.EventID, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
 		WakeAt: r.WakeAt, CancelRequested: r.CancelRequested, WaitReason: r.WaitReason,
 	}
 }
@@ -381,9 +383,25 @@ var runStatuses = []workflow.RunStatus{
 	workflow.RunSucceeded, workflow.RunFailed, workflow.RunCancelled,
 }
 
-// listRuns is GET /runs?workflow_id=&status=&limit=&after=.
+// listRuns is GET /runs?workflow_id=&status=&trigger_type=&event_id=&since=&until=&limit=&after=.
 func (s *Server) listRuns(c *gin.Context) {
-	f := store.RunFilter{WorkflowID: c.Query("workflow_id"), After: c.Query("after"), Limit: DefaultRunPage}
+	f := store.RunFilter{
+		WorkflowID: c.Query("workflow_id"), TriggerType: c.Query("trigger_type"), EventID: c.Query("event_id"),
+		After: c.Query("after"), Limit: DefaultRunPage,
+	}
+	var err error
+	if f.CreatedAfter, err = parseInstant("since", c.Query("since")); err != nil {
+		fail(c, err)
+		return
+	}
+	if f.CreatedBefore, err = parseInstant("until", c.Query("until")); err != nil {
+		fail(c, err)
+		return
+	}
+	if !f.CreatedAfter.IsZero() && !f.CreatedBefore.IsZero() && !f.CreatedAfter.Before(f.CreatedBefore) {
+		fail(c, badRequest("since (%s) must be before until (%s)", c.Query("since"), c.Query("until")))
+		return
+	}
 	if st := c.Query("status"); st != "" {
 		ok := false
 		for _, known := range runStatuses {

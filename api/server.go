@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -64,6 +65,10 @@ type Config struct {
 	// the API answers 429 with Retry-After.
 	RateLimit float64
 	RateBurst int
+	// Editor, when set, is the built editor (web.Dist()): served at / and
+	// at every path that is not the API's, the webhooks', /healthz or
+	// /metrics. Nil: / answers 404 like any unknown route.
+	Editor fs.FS
 	// LeverStats, when set, is read at every scrape for the Lever
 	// clients' request and rate-limit counters (optional).
 	LeverStats LeverStats
@@ -83,6 +88,7 @@ type Server struct {
 	inbox     *triggers.Receiver
 	metrics   *Metrics
 	limits    *tokenLimits
+	editor    *editorHandler
 	router    *gin.Engine
 }
 
@@ -125,6 +131,13 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.baseURL = u
 	}
+	if cfg.Editor != nil {
+		h, err := newEditorHandler(cfg.Editor)
+		if err != nil {
+			return nil, err
+		}
+		s.editor = h
+	}
 	s.router = s.routes()
 	return s, nil
 }
@@ -143,6 +156,9 @@ func (s *Server) routes() *gin.Engine {
 	r.ContextWithFallback = true
 	r.Use(s.requestID, s.accessLog, s.countRequests, s.recovery, s.renderErrors, s.limitBody)
 	r.NoRoute(func(c *gin.Context) {
+		if s.editor != nil && s.editor.serve(c) {
+			return
+		}
 		fail(c, notFound("no route %s %s; the routes are listed in /api/v1/openapi.json", c.Request.Method, c.Request.URL.Path))
 	})
 	r.NoMethod(func(c *gin.Context) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -81,6 +82,8 @@ type fixtureOptions struct {
 	// rate and burst set the per-token request limit (0: the defaults).
 	rate  float64
 	burst int
+	// editor is served as the built editor (nil: none).
+	editor fs.FS
 }
 
 func setupWith(t *testing.T, opts fixtureOptions) *fixture {
@@ -167,7 +170,7 @@ func setupWith(t *testing.T, opts fixtureOptions) *fixture {
 		Engine: f.eng, Store: st, Steps: reg, Connections: f.conns, Auth: api.Chain(static, f.tokens),
 		Logger: logger, BodyLimit: 64 << 10, BaseURL: srv.URL,
 		Inbox: f.inbox, Metrics: f.metrics, LeverStats: f.conns,
-		RateLimit: opts.rate, RateBurst: opts.burst,
+		RateLimit: opts.rate, RateBurst: opts.burst, Editor: opts.editor,
 	})
 	if err != nil {
 		t.Fatalf("api.New: %v", err)

@@ -25,6 +25,7 @@ func (s *Server) workflowRoutes(authed, admin *gin.RouterGroup) {
 	authed.GET("/workflows", s.listWorkflows)
 	admin.POST("/workflows", s.createWorkflow)
 	admin.POST("/workflows/validate", s.validateWorkflow)
+	admin.POST("/workflows/test-step", s.testStep)
 	authed.GET("/workflows/:id", s.getWorkflow)
 	admin.PUT("/workflows/:id", s.updateWorkflow)
 	admin.DELETE("/workflows/:id", s.deleteWorkflow)

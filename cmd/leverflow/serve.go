@@ -32,6 +32,7 @@ import (
 	"github.com/leverflow/leverflow/steps"
 	"github.com/leverflow/leverflow/steps/lever/sandbox"
 	"github.com/leverflow/leverflow/triggers"
+	"github.com/leverflow/leverflow/web"
 )
 
 const (
@@ -135,7 +136,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `usage: leverflow serve [flags]
 
-Serves the HTTP API (and the editor, once built in), the Lever webhook
+Serves the HTTP API, the editor, the Lever webhook
 endpoint and (unless --sandbox=false) the built-in Lever sandbox, and runs
 workflows, until SIGINT or SIGTERM. Each flag may be set by its variable; a flag wins.
 
@@ -388,6 +389,7 @@ func (s *server) build() error {
 		Engine: s.eng, Store: s.store, Steps: s.reg, Connections: s.conns, Auth: auth, Logger: s.log,
 		BaseURL: s.baseURL, Inbox: s.receiver, Metrics: s.metrics, LeverStats: s.conns,
 		RateLimit: s.cfg.apiRateLimit, RateBurst: int(max(1, 2*s.cfg.apiRateLimit)),
+		Editor: web.Dist(),
 	})
 	if err != nil {
 		return fmt.Errorf("building the API: %w", err)
@@ -519,6 +521,9 @@ func (s *server) printBanner(w io.Writer, adminToken string) {
 	if adminToken != "" {
 		fmt.Fprintf(&b, "admin token: %s\n", adminToken)
 		fmt.Fprintln(&b, "  (shown once: keep it; make more with leverflow token create)")
+		if s.hasEditor() {
+			fmt.Fprintf(&b, "open the editor signed in: %s/#token=%s\n", s.baseURL, adminToken)
+		}
 	}
 	fmt.Fprintf(&b, "%s (or SIGTERM): running steps get --shutdown-grace %s to finish.\n", bannerEnd, s.cfg.grace)
 	io.WriteString(w, b.String())

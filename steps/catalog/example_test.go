@@ -16,8 +16,8 @@ func ExampleNew() {
 	}
 	// Output:
 	// condition (Logic): Condition
-	// delay (Flow): Delay
-	// fanout (Flow): For each
+	// delay (Timing): Delay
+	// fanout (Logic): For each
 	// http.request (HTTP): HTTP request
 	// lever.add_opportunity_tags (Lever): Add Opportunity Tags
 	// lever.archive_opportunity (Lever): Archive Opportunity
@@ -36,7 +36,7 @@ func ExampleNew() {
 	// lever.update_contact (Lever): Update Contact
 	// lever.update_opportunity_stage (Lever): Update Opportunity Stage
 	// lever.update_posting (Lever): Update Posting
-	// respond (Flow): Respond
+	// respond (HTTP): Respond
 	// switch (Logic): Switch
-	// transform (Data): Transform
+	// transform (Logic): Transform
 }

@@ -94,10 +94,11 @@ func TestRegister(t *testing.T) {
 	if got := reg.Types(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Types() = %v, want %v", got, want)
 	}
-	categories := map[string]bool{"Logic": true, "Data": true, "HTTP": true, "Flow": true}
+	// The editor's palette groups steps as Lever, Logic, HTTP and Timing.
+	categories := map[string]bool{"Logic": true, "HTTP": true, "Timing": true}
 	for _, spec := range reg.All() {
 		if !categories[spec.Category] {
-			t.Errorf("%s: category %q is not one of Logic, Data, HTTP, Flow", spec.Type, spec.Category)
+			t.Errorf("%s: category %q is not one of Logic, HTTP, Timing", spec.Type, spec.Category)
 		}
 		if len(spec.Examples) < 2 {
 			t.Errorf("%s: %d examples, want at least 2", spec.Type, len(spec.Examples))

@@ -24,7 +24,7 @@ func delaySpec() steps.Spec {
 	spec := steps.Spec{
 		Type:     "delay",
 		Title:    "Delay",
-		Category: "Flow",
+		Category: "Timing",
 		Description: "Waits for a while (`for`) or until a time (`until`), then lets the next steps run. " +
 			"The run is parked in the store while it waits, so a restart does not lose or restart the wait; " +
 			"`for` counts from when the step first started.",

@@ -19,7 +19,7 @@ func fanoutSpec() steps.Spec {
 	return steps.Spec{
 		Type:     "fanout",
 		Title:    "For each",
-		Category: "Flow",
+		Category: "Logic",
 		Description: "Runs its own steps once for every item of a list, several items at a time. Inside, " +
 			"<<item>> is the current item and <<index>> its position (from 0). The output is the list of " +
 			"per-item results, in the order of the items: each item's result is the output of its last step " +

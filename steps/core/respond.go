@@ -23,7 +23,7 @@ func respondSpec() steps.Spec {
 	spec := steps.Spec{
 		Type:     "respond",
 		Title:    "Respond",
-		Category: "Flow",
+		Category: "HTTP",
 		Description: "Sets the answer to the API caller waiting for this run (POST /workflows/:id/runs?wait=...): " +
 			"its status, headers and body. The run goes on after it; its output is the answer.",
 		Input: obj("The answer.", map[string]*steps.Schema{

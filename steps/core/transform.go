@@ -14,7 +14,7 @@ func transformSpec() steps.Spec {
 	spec := steps.Spec{
 		Type:     "transform",
 		Title:    "Transform",
-		Category: "Data",
+		Category: "Logic",
 		Description: "Builds a value from earlier steps' data: write the JSON you want, with << >> references " +
 			"where data goes. The output is that value with every reference resolved.",
 		Input: obj("The value to build.", map[string]*steps.Schema{
