@@ -14,15 +14,41 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## Build bin/leverflow
+build: ## Build bin/leverflow (the committed editor build web/dist is embedded)
 	$(GO) build -o $(BIN) ./cmd/leverflow
+
+# The editor (web/): npm installs from package-lock.json when it changed.
+CHROMIUM ?= /usr/bin/chromium
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+.PHONY: web-deps
+web-deps: web/node_modules/.package-lock.json ## Install the editor's npm packages (npm ci)
+
+.PHONY: web
+web: web-deps ## Type-check and build the editor into web/dist (commit the result)
+	cd web && npm run build
+
+.PHONY: web-check
+web-check: web ## Fail when the committed web/dist is not the build of web/ (CI runs it)
+	@if [ -n "$$(git status --porcelain -- web/dist)" ]; then \
+	  echo "web/dist is stale: run 'make web' and commit web/dist"; git status --short -- web/dist; exit 1; fi
+
+.PHONY: test-web
+test-web: web-deps ## Editor unit tests (Vitest)
+	cd web && npx vitest run
+
+.PHONY: test-e2e
+test-e2e: $(if $(CI),web-check,web) build ## Browser end-to-end tests in headless Chromium (screenshots in web/e2e-output/)
+	@test -x $(CHROMIUM) || { echo "test-e2e needs Chromium at $(CHROMIUM): apt-get install -y chromium (or set CHROMIUM=)"; exit 1; }
+	cd web && CHROMIUM=$(CHROMIUM) npx playwright test
 
 .PHONY: run
 run: build ## Build and start the server (API, Lever webhooks, the built-in Lever sandbox, example workflows) on 127.0.0.1:8080, data in ./data
 	$(BIN) serve
 
 .PHONY: test
-test: lint test-go test-fuzz test-workflows ## Every test: lint, Go tests with the race detector, fuzzing, workflow tests
+test: lint test-go test-fuzz test-workflows test-web test-e2e ## Every test: lint, Go tests with the race detector, fuzzing, workflow tests, editor unit and browser tests
 
 .PHONY: lint
 lint: ## gofmt, go vet, a tidy go.mod and the dependency-direction check
@@ -66,5 +92,5 @@ cover: ## Test coverage per package
 	$(GO) test -count=1 -cover ./...
 
 .PHONY: clean
-clean: ## Remove build output
-	rm -rf bin
+clean: ## Remove build output (not the committed web/dist)
+	rm -rf bin web/e2e-output web/test-results

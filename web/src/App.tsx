@@ -1,0 +1,123 @@
+// The app shell: sign-in, the catalogs, the navigation and the pages.
+import { useEffect, useState } from 'react';
+import { api, ApiError, getToken, setToken, setUnauthorizedHandler } from './api/client';
+import { CatalogContext, makeCatalog, type Catalog } from './catalog';
+import { linkProps, match, navigate, useLocation } from './router';
+import { WorkflowsPage } from './pages/WorkflowsPage';
+import { EditorPage } from './editor/EditorPage';
+import { RunsPage } from './pages/RunsPage';
+import { RunPage } from './pages/RunPage';
+import { EventsPage } from './pages/EventsPage';
+import { ConnectionsPage } from './pages/ConnectionsPage';
+
+/** Reads a token handed over in the URL fragment (#token=...) once. */
+function takeTokenFromHash() {
+  const m = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+  if (m) {
+    setToken(decodeURIComponent(m[1]));
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  }
+}
+
+export function App() {
+  const [signedIn, setSignedIn] = useState(() => {
+    takeTokenFromHash();
+    return getToken() !== '';
+  });
+  const [catalog, setCatalog] = useState<Catalog | null>(null);
+  const [loadError, setLoadError] = useState('');
+
+  useEffect(() => {
+    setUnauthorizedHandler(() => {
+      setToken('');
+      setSignedIn(false);
+    });
+  }, []);
+
+  useEffect(() => {
+    if (!signedIn) return;
+    let cancelled = false;
+    Promise.all([api.stepTypes(), api.triggerTypes()])
+      .then(([s, t]) => !cancelled && setCatalog(makeCatalog(s, t)))
+      .catch((e: unknown) => !cancelled && setLoadError(e instanceof Error ? e.message : String(e)));
+    return () => {
+      cancelled = true;
+    };
+  }, [signedIn]);
+
+  if (!signedIn) return <SignIn onDone={() => setSignedIn(true)} />;
+  if (loadError) return <div className="page"><div className="alert error" role="alert">{loadError}</div></div>;
+  if (!catalog) return <div className="page muted">Loading…</div>;
+  return (
+    <CatalogContext.Provider value={catalog}>
+      <Shell onSignOut={() => { setToken(''); setSignedIn(false); }} />
+    </CatalogContext.Provider>
+  );
+}
+
+function Shell({ onSignOut }: { onSignOut: () => void }) {
+  const { path } = useLocation();
+  const section = path.startsWith('/runs') ? 'runs' : path.startsWith('/events') ? 'events' : path.startsWith('/connections') ? 'connections' : 'workflows';
+  let page: React.ReactNode;
+  let m: Record<string, string> | null;
+  if (path === '/' || path === '/workflows') page = <WorkflowsPage />;
+  else if (path === '/workflows/new') page = <EditorPage key="new" workflowId={null} />;
+  else if ((m = match('/workflows/:id', path))) page = <EditorPage key={m.id} workflowId={m.id} />;
+  else if (path === '/runs') page = <RunsPage />;
+  else if ((m = match('/runs/:id', path))) page = <RunPage key={m.id} runId={m.id} />;
+  else if (path === '/events') page = <EventsPage />;
+  else if (path === '/connections') page = <ConnectionsPage />;
+  else page = <div className="page"><h1>Not found</h1><p>No page at {path}. <a {...linkProps('/')}>Go to the workflows</a>.</p></div>;
+  return (
+    <div className="shell">
+      <nav className="topnav" aria-label="Main">
+        <a className="brand" {...linkProps('/')}>Leverflow</a>
+        <a aria-current={section === 'workflows' ? 'page' : undefined} {...linkProps('/')}>Workflows</a>
+        <a aria-current={section === 'runs' ? 'page' : undefined} {...linkProps('/runs')}>Runs</a>
+        <a aria-current={section === 'events' ? 'page' : undefined} {...linkProps('/events')}>Events</a>
+        <a aria-current={section === 'connections' ? 'page' : undefined} {...linkProps('/connections')}>Connections</a>
+        <span className="spacer" />
+        <button className="link" onClick={onSignOut}>Sign out</button>
+      </nav>
+      <main className="main">{page}</main>
+    </div>
+  );
+}
+
+function SignIn({ onDone }: { onDone: () => void }) {
+  const [token, setTok] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  async function submit(e: React.FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError('');
+    setToken(token.trim());
+    try {
+      await api.listWorkflows({ limit: 1 });
+      onDone();
+      if (window.location.pathname === '/signin') navigate('/', true);
+    } catch (err) {
+      setToken('');
+      setError(err instanceof ApiError && err.status === 401
+        ? 'That token was not accepted. Use the admin token `leverflow serve` printed at its first start, or make one with `leverflow token create`.'
+        : err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div className="signin">
+      <form className="card" onSubmit={submit}>
+        <h1>Sign in to Leverflow</h1>
+        <p className="muted">Paste an API token: the admin token <code>leverflow serve</code> printed at its first start, or one from <code>leverflow token create</code>.</p>
+        <label className="field">
+          <span className="label">API token</span>
+          <input type="password" autoFocus value={token} onChange={(e) => setTok(e.target.value)} autoComplete="off" />
+        </label>
+        {error && <div className="alert error" role="alert">{error}</div>}
+        <button className="primary" type="submit" disabled={busy || token.trim() === ''}>Sign in</button>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,84 @@
+// "Test workflow": pick the trigger data (the trigger type's example, the
+// last real event from the inbox, or edited by hand) and run.
+import { useEffect, useRef, useState } from 'react';
+import type { TriggerType } from '../api/types';
+import { examplePayload, lastEventPayload, type PayloadSource } from './testPayload';
+import { syntaxErrorAt } from './JsonTab';
+
+export function TestRunDialog({ triggerType, lastTrigger, dirty, onCancel, onRun }: {
+  triggerType: TriggerType | undefined;
+  /** The trigger data of the last run, offered as the starting point. */
+  lastTrigger?: unknown;
+  /** Whether running saves a new version first. */
+  dirty: boolean;
+  onCancel: () => void;
+  onRun: (trigger: unknown) => void;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [source, setSource] = useState<PayloadSource>('example');
+  const [text, setText] = useState(JSON.stringify(lastTrigger ?? examplePayload(triggerType), null, 2));
+  const [note, setNote] = useState('');
+  const [error, setError] = useState('');
+
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+  }, []);
+
+  async function pick(s: PayloadSource) {
+    setSource(s);
+    setError('');
+    setNote('');
+    if (s === 'example') setText(JSON.stringify(examplePayload(triggerType), null, 2));
+    if (s === 'last_event') {
+      try {
+        const last = await lastEventPayload(triggerType);
+        if (!last) {
+          setNote(triggerType?.lever_events?.length ? 'The inbox has no event of this kind yet: the example is shown instead.' : 'This trigger does not come from Lever events: the example is shown instead.');
+          setText(JSON.stringify(examplePayload(triggerType), null, 2));
+        } else {
+          setNote(`From the ${last.event.type} event received ${new Date(last.event.received_at).toLocaleString()}.`);
+          setText(JSON.stringify(last.data, null, 2));
+        }
+      } catch (e) {
+        setError(e instanceof Error ? e.message : String(e));
+      }
+    }
+  }
+
+  function run() {
+    try {
+      onRun(JSON.parse(text));
+    } catch (e) {
+      setError('The trigger data is not valid JSON: ' + syntaxErrorAt(text, e));
+    }
+  }
+
+  return (
+    <dialog ref={ref} className="modal" aria-labelledby="test-run-title" onCancel={(e) => { e.preventDefault(); onCancel(); }} data-testid="test-run-dialog">
+      <div className="modal-body">
+        <h2 id="test-run-title">Test workflow</h2>
+        <p className="muted">The run uses this data as <code>trigger</code>. Steps run for real: Lever steps act on the connection's account.{dirty ? ' Your changes are saved as a new version first.' : ''}</p>
+        <fieldset className="row payload-source">
+          <legend className="sr-only">Trigger data</legend>
+          {([['example', `Example ${triggerType ? `(${triggerType.title})` : ''}`], ['last_event', 'Last real event'], ['custom', 'Edit by hand']] as [PayloadSource, string][]).map(([v, label]) => (
+            <label key={v} className="radio">
+              <input type="radio" name="payload-source" value={v} checked={source === v} onChange={() => void pick(v)} data-testid={`payload-${v}`} />
+              {label}
+            </label>
+          ))}
+        </fieldset>
+        {note && <div className="alert info">{note}</div>}
+        <label className="field">
+          <span className="label">Trigger data (JSON)</span>
+          <textarea className="mono payload-text" rows={14} value={text} onChange={(e) => { setText(e.target.value); setSource('custom'); }} data-testid="test-payload" spellCheck={false} />
+        </label>
+        {error && <div className="alert error" role="alert">{error}</div>}
+      </div>
+      <div className="modal-actions">
+        <button onClick={onCancel}>Cancel</button>
+        <button className="primary" onClick={run} data-testid="run-test">Run test</button>
+      </div>
+    </dialog>
+  );
+}

@@ -1,0 +1,64 @@
+// A small router over the History API: the server answers every editor
+// path with index.html, so links can be shared and reloaded.
+import { useSyncExternalStore } from 'react';
+
+const listeners = new Set<() => void>();
+
+function notify() {
+  for (const l of listeners) l();
+}
+
+if (typeof window !== 'undefined') {
+  window.addEventListener('popstate', notify);
+}
+
+/** Goes to path (with its ?query), adding a history entry unless replace. */
+export function navigate(path: string, replace = false): void {
+  if (replace) window.history.replaceState(null, '', path);
+  else window.history.pushState(null, '', path);
+  notify();
+}
+
+function subscribe(l: () => void) {
+  listeners.add(l);
+  return () => listeners.delete(l);
+}
+
+function snapshot() {
+  return window.location.pathname + window.location.search;
+}
+
+/** The current path and query, re-rendering on every navigation. */
+export function useLocation(): { path: string; query: URLSearchParams } {
+  const loc = useSyncExternalStore(subscribe, snapshot, () => '/');
+  const i = loc.indexOf('?');
+  return { path: i < 0 ? loc : loc.slice(0, i), query: new URLSearchParams(i < 0 ? '' : loc.slice(i)) };
+}
+
+/**
+ * Matches path against a pattern such as "/workflows/:id" and returns the
+ * parameters (decoded), or null.
+ */
+export function match(pattern: string, path: string): Record<string, string> | null {
+  const p = pattern.split('/').filter(Boolean);
+  const s = path.split('/').filter(Boolean);
+  if (p.length !== s.length) return null;
+  const out: Record<string, string> = {};
+  for (let i = 0; i < p.length; i++) {
+    if (p[i].startsWith(':')) out[p[i].slice(1)] = decodeURIComponent(s[i]);
+    else if (p[i] !== s[i]) return null;
+  }
+  return out;
+}
+
+/** An anchor that navigates without reloading the page. */
+export function linkProps(href: string): { href: string; onClick: (e: React.MouseEvent) => void } {
+  return {
+    href,
+    onClick: (e: React.MouseEvent) => {
+      if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+      e.preventDefault();
+      navigate(href);
+    },
+  };
+}
