@@ -67,6 +67,12 @@ test('build a workflow from an empty canvas and test it', async ({ page, request
   await expect(page.getByTestId('step-output')).toContainText('canvas-e2e');
   await screenshot(page, 'editor-test-run');
 
+  // "Test step" runs Add Tags alone with the last run's outputs.
+  await page.getByTestId('panel-inspector').click();
+  await page.getByTestId('inspector-test-step').click();
+  await expect(page.getByTestId('step-test-result')).toContainText(/succeeded/i);
+  await expect(page.getByTestId('step-test-output')).toContainText('canvas-e2e');
+
   // The tag really is in the (sandbox) Lever account.
   const after = await callAPI(request, 'GET', `/connections/local/proxy/opportunities/${opp.id}`);
   expect(after.data.tags).toContain('canvas-e2e');

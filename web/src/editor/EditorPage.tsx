@@ -364,13 +364,11 @@ export function EditorPage({ workflowId }: { workflowId: string | null }) {
               role="switch"
               aria-checked={saved.enabled}
               data-testid="enable-switch"
-              className={saved.enabled ? 'toggle-switch on' : 'toggle-switch'}
+              className="switch"
               disabled={busy !== '' || dirty}
               title={dirty ? 'Save first' : undefined}
               onClick={toggleEnabled}
-            >
-              <span className="knob" />
-            </button>
+            />
             {saved.enabled ? 'Enabled' : 'Disabled'}
           </label>
         )}

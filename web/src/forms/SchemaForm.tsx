@@ -252,7 +252,7 @@ function Control({ f, ids, problem, expr }: { f: FieldModel; ids: Ids; problem?:
           type="button"
           role="switch"
           id={ids.input}
-          className={'switch' + (on ? ' on' : '')}
+          className={'form-switch' + (on ? ' on' : '')}
           aria-checked={on}
           aria-required={f.required || undefined}
           aria-describedby={ids.describedBy}
