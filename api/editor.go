@@ -43,7 +43,7 @@ func (h *editorHandler) serve(c *gin.Context) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
-	p := r.URL.Path
+	p := path.Clean("/" + r.URL.Path) // "//api/x" and "/a/../api/x" are "/api/x"
 	for _, pre := range reserved {
 		if strings.HasPrefix(p, pre) || p+"/" == pre {
 			return false
@@ -51,7 +51,7 @@ func (h *editorHandler) serve(c *gin.Context) bool {
 	}
 	w := c.Writer
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	name := strings.TrimPrefix(path.Clean(p), "/")
+	name := strings.TrimPrefix(p, "/")
 	if name != "" && name != "index.html" {
 		if data, err := fs.ReadFile(h.files, name); err == nil {
 			if strings.HasPrefix(name, "assets/") {
@@ -67,7 +67,7 @@ func (h *editorHandler) serve(c *gin.Context) bool {
 		}
 	}
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	w.Header().Set("X-Frame-Options", "DENY")
 	http.ServeContent(w, r, "index.html", h.mod, bytes.NewReader(h.index))
 	return true

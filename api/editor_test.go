@@ -39,6 +39,8 @@ func TestEditorServing(t *testing.T) {
 		{"a POST to a page path is the API's 404", "POST", "/workflows/x", 404, "application/json", "no route", ""},
 		{"the webhook route keeps its method check", "GET", "/hooks/lever/local", 405, "application/json", "not allowed", ""},
 		{"a path escaping the folder is the page", "GET", "/../../etc/passwd", 200, "text/html", `<div id="root">`, "no-cache"},
+		{"a doubled slash before the API stays the API's", "GET", "//api/v1/nope", 404, "application/json", "no route", ""},
+		{"a dot-dot into the API stays the API's", "GET", "/a/../api/v1/nope", 404, "application/json", "no route", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -399,7 +399,7 @@ func (s *Server) listRuns(c *gin.Context) {
 		return
 	}
 	if !f.CreatedAfter.IsZero() && !f.CreatedBefore.IsZero() && !f.CreatedAfter.Before(f.CreatedBefore) {
-		fail(c, badRequest("since (%s) must be before until (%s)", c.Query("since"), c.Query("until")))
+		fail(c, badRequest("the time range is empty: since (%s) must be before until (%s)", c.Query("since"), c.Query("until")))
 		return
 	}
 	if st := c.Query("status"); st != "" {

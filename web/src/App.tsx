@@ -9,6 +9,7 @@ import { RunsPage } from './pages/RunsPage';
 import { RunPage } from './pages/RunPage';
 import { EventsPage } from './pages/EventsPage';
 import { ConnectionsPage } from './pages/ConnectionsPage';
+import { ErrorBoundary } from './components/ErrorBoundary';
 
 /** Reads a token handed over in the URL fragment (#token=...) once. */
 function takeTokenFromHash() {
@@ -79,7 +80,9 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
         <span className="spacer" />
         <button className="link" onClick={onSignOut}>Sign out</button>
       </nav>
-      <main className="main">{page}</main>
+      <main className="main">
+        <ErrorBoundary key={path}>{page}</ErrorBoundary>
+      </main>
     </div>
   );
 }

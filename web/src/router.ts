@@ -12,8 +12,24 @@ if (typeof window !== 'undefined') {
   window.addEventListener('popstate', notify);
 }
 
-/** Goes to path (with its ?query), adding a history entry unless replace. */
+/**
+ * A page with unsaved work sets a guard: it returns the question to ask
+ * before leaving, or null when there is nothing to lose.
+ */
+let guard: (() => string | null) | null = null;
+
+export function setNavigationGuard(g: (() => string | null) | null): void {
+  guard = g;
+}
+
+/**
+ * Goes to path (with its ?query), adding a history entry unless replace.
+ * A user's move (not a replace) asks first when a guard says work would be
+ * lost.
+ */
 export function navigate(path: string, replace = false): void {
+  const question = !replace && guard ? guard() : null;
+  if (question && !window.confirm(question)) return;
   if (replace) window.history.replaceState(null, '', path);
   else window.history.pushState(null, '', path);
   notify();

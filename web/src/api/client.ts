@@ -123,7 +123,7 @@ export const api = {
   startRun: (id: string, trigger: unknown, wait?: string) =>
     request<RunSummary | Run>(`/workflows/${encodeURIComponent(id)}/runs`, { method: 'POST', body: trigger ?? {}, query: { wait } }),
   /** Runs one step of a (possibly unsaved) workflow with the given upstream outputs. */
-  testStep: (body: { workflow: Workflow; step_id: string; trigger: unknown; steps: Record<string, unknown> }) =>
+  testStep: (body: { workflow: Workflow; step_id: string; trigger: unknown; steps: Record<string, unknown>; item?: unknown; index?: number }) =>
     request<{ step_id: string; status: 'succeeded' | 'failed'; input: unknown; output: unknown; error: string; duration_ms: number }>(
       '/workflows/test-step',
       { method: 'POST', body },

@@ -5,20 +5,21 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError } from '../api/client';
 import type { Connection, Problem, Run, Workflow, WorkflowView } from '../api/types';
 import { useCatalog } from '../catalog';
-import { navigate } from '../router';
+import { navigate, setNavigationGuard } from '../router';
 import { findStep, problemsByNode, TRIGGER_ID } from '../model';
 import { useUndoable } from '../graph/history';
 import { addStep, connect, renameStep } from '../graph/mapping';
 import { stepStatuses } from '../runStatus';
 import { Canvas } from './Canvas';
 import { Palette } from './Palette';
-import { Inspector } from './Inspector';
+import { changeTriggerType, Inspector } from './Inspector';
 import { StepRunDetails } from '../components/StepRunDetails';
 import { StatusBadge } from '../components/StatusBadge';
 import { JsonTree } from '../components/JsonTree';
 import { JsonTab } from './JsonTab';
 import { VersionsTab } from './VersionsTab';
 import { TestRunDialog } from './TestRunDialog';
+import { testInputsOf } from './testPayload';
 import './editor.css';
 
 const NEW_WORKFLOW: Workflow = { name: 'Untitled workflow', trigger: { type: 'api' }, steps: [], edges: [] };
@@ -77,9 +78,28 @@ export function EditorPage({ workflowId }: { workflowId: string | null }) {
   const [lastRun, setLastRun] = useState<Run | null>(null);
   const [stepTest, setStepTest] = useState<StepTest | null>(null);
   const [testOpen, setTestOpen] = useState(false);
-  const pollRef = useRef<number | null>(null);
+  // The test run being watched: a new run or leaving the page bumps gen,
+  // which ends the older polling chain.
+  const pollRef = useRef<{ gen: number; timer: number | null }>({ gen: 0, timer: null });
 
   const dirty = JSON.stringify(draft) !== savedJSON;
+
+  // Leaving with unsaved changes asks first (in the app and when the tab
+  // closes or reloads).
+  const dirtyRef = useRef(dirty);
+  dirtyRef.current = dirty;
+  useEffect(() => {
+    const question = () => (dirtyRef.current ? 'This workflow has unsaved changes. Leave and lose them?' : null);
+    setNavigationGuard(question);
+    const onUnload = (e: BeforeUnloadEvent) => {
+      if (dirtyRef.current) e.preventDefault();
+    };
+    window.addEventListener('beforeunload', onUnload);
+    return () => {
+      setNavigationGuard(null);
+      window.removeEventListener('beforeunload', onUnload);
+    };
+  }, []);
 
   // Load the workflow (or start a new one) and the connections.
   useEffect(() => {
@@ -132,9 +152,14 @@ export function EditorPage({ workflowId }: { workflowId: string | null }) {
     };
   }, [draft, loading]);
 
-  useEffect(() => () => {
-    if (pollRef.current !== null) window.clearTimeout(pollRef.current);
-  }, []);
+  useEffect(() => () => stopPolling(), []);
+
+  function stopPolling() {
+    const p = pollRef.current;
+    p.gen++;
+    if (p.timer !== null) window.clearTimeout(p.timer);
+    p.timer = null;
+  }
 
   useEffect(() => {
     if (!loading && saved && pendingTest.current !== undefined) {
@@ -201,12 +226,12 @@ export function EditorPage({ workflowId }: { workflowId: string | null }) {
     const onKey = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') {
         e.preventDefault();
-        if (!busy) void save();
+        if (!busy && (dirty || !saved)) void save();
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [save, busy]);
+  }, [save, busy, dirty, saved]);
 
   async function toggleEnabled() {
     if (!saved) return;
@@ -225,16 +250,38 @@ export function EditorPage({ workflowId }: { workflowId: string | null }) {
   }
 
   // ---- test runs ----
-  const poll = useCallback((runId: string) => {
-    api
-      .getRun(runId)
-      .then((r) => {
-        setLastRun(r);
-        if (!FINISHED.has(r.status)) pollRef.current = window.setTimeout(() => poll(runId), 400);
-        else setNotice({ kind: r.status === 'succeeded' ? 'ok' : 'error', text: r.status === 'succeeded' ? 'Test run succeeded: click a step to see its output.' : `Test run ${r.status}: ${r.error}` });
-      })
-      .catch((e: unknown) => setNotice({ kind: 'error', text: e instanceof Error ? e.message : String(e) }));
-  }, []);
+  /**
+   * Watches a test run until it ends: every 400 ms while it runs, every
+   * 3 s while it waits (a delay or a back-off), and on through failed
+   * requests (the server may be restarting).
+   */
+  function watch(runId: string) {
+    stopPolling();
+    const gen = pollRef.current.gen;
+    let failures = 0;
+    const tick = () => {
+      api
+        .getRun(runId)
+        .then((r) => {
+          if (pollRef.current.gen !== gen) return;
+          failures = 0;
+          setLastRun(r);
+          if (!FINISHED.has(r.status)) {
+            pollRef.current.timer = window.setTimeout(tick, r.status === 'waiting' ? 3000 : 400);
+            if (r.status === 'waiting') setNotice({ kind: 'info', text: `The test run is waiting${r.wait_reason ? `: ${r.wait_reason}` : ' (a delay or a retry back-off)'}; it goes on by itself.` });
+          } else {
+            setNotice({ kind: r.status === 'succeeded' ? 'ok' : 'error', text: r.status === 'succeeded' ? 'Test run succeeded: click a step to see its output.' : `Test run ${r.status}: ${r.error}` });
+          }
+        })
+        .catch((e: unknown) => {
+          if (pollRef.current.gen !== gen) return;
+          failures++;
+          if (failures === 3) setNotice({ kind: 'error', text: `Cannot read the test run (still trying): ${e instanceof Error ? e.message : String(e)}` });
+          pollRef.current.timer = window.setTimeout(tick, Math.min(5000, 500 * failures));
+        });
+    };
+    tick();
+  }
 
   async function runTest(trigger: unknown) {
     setTestOpen(false);
@@ -250,8 +297,7 @@ export function EditorPage({ workflowId }: { workflowId: string | null }) {
       const run = await api.startRun(v.id, trigger);
       setNotice({ kind: 'info', text: 'Test run started…' });
       setPanel('result');
-      if (pollRef.current !== null) window.clearTimeout(pollRef.current);
-      poll(run.id);
+      watch(run.id);
     } catch (e) {
       setNotice({ kind: 'error', text: `The test run did not start: ${e instanceof Error ? e.message : String(e)}` });
     } finally {
@@ -260,30 +306,28 @@ export function EditorPage({ workflowId }: { workflowId: string | null }) {
   }
 
   async function testStep(stepId: string) {
+    if (stepTest?.status === 'running') return; // one test at a time: steps act for real
     setPanel('result');
     setSelected(stepId);
     setStepTest({ stepId, status: 'running' });
-    const outputs: Record<string, unknown> = {};
-    for (const [key, sr] of Object.entries(lastRun?.steps ?? {})) {
-      if (sr.status === 'succeeded' && !key.includes('[')) outputs[key] = sr.output;
-    }
     const tt = catalog.triggerType(draft.trigger.type);
+    const { steps: outputs, item, index } = testInputsOf(draft, stepId, lastRun);
     try {
-      const res = await api.testStep({ workflow: draft, step_id: stepId, trigger: lastRun?.trigger ?? tt?.example ?? {}, steps: outputs });
+      const res = await api.testStep({ workflow: draft, step_id: stepId, trigger: lastRun?.trigger ?? tt?.example ?? {}, steps: outputs, item, index });
       setStepTest({ stepId, status: res.status, input: res.input, output: res.output, error: res.error, durationMs: res.duration_ms });
       // The step's output becomes a sample for the reference menu.
       if (res.status === 'succeeded') {
-        const base: Run = lastRun ?? {
-          id: 'test', workflow_id: saved?.id ?? '', version: saved?.version ?? 0, status: 'succeeded', error: '',
-          trigger: tt?.example ?? {}, created_at: new Date().toISOString(), started_at: null, finished_at: null, steps: {},
-        };
         const now = new Date().toISOString();
-        setLastRun({
-          ...base,
-          steps: {
-            ...base.steps,
-            [stepId]: { step_id: stepId, type: findStep(draft, stepId)?.step.type ?? '', status: 'succeeded', input: res.input, output: res.output, error: '', attempts: 1, started_at: now, finished_at: now },
-          },
+        const type = findStep(draft, stepId)?.step.type ?? '';
+        setLastRun((prev) => {
+          const base: Run = prev ?? {
+            id: 'test', workflow_id: saved?.id ?? '', version: saved?.version ?? 0, status: 'succeeded', error: '',
+            trigger: tt?.example ?? {}, created_at: now, started_at: null, finished_at: null, steps: {},
+          };
+          return {
+            ...base,
+            steps: { ...base.steps, [stepId]: { step_id: stepId, type, status: 'succeeded', input: res.input, output: res.output, error: '', attempts: 1, started_at: now, finished_at: now } },
+          };
         });
       }
     } catch (e) {
@@ -311,13 +355,15 @@ export function EditorPage({ workflowId }: { workflowId: string | null }) {
   }
 
   function onSetTrigger(type: string) {
-    const tt = catalog.triggerType(type);
-    const trigger: Workflow['trigger'] = { type };
-    if (tt?.needs_connection) trigger.connection = draft.trigger.connection ?? defaultConnection;
-    if (type === 'schedule') {
-      trigger.cron = draft.trigger.cron ?? '0 9 * * 1-5';
-      if (draft.trigger.timezone) trigger.timezone = draft.trigger.timezone;
+    if (type === draft.trigger.type) {
+      setSelected(TRIGGER_ID);
+      setPanel('inspector');
+      return;
     }
+    const tt = catalog.triggerType(type);
+    const trigger = changeTriggerType(draft.trigger, type, tt);
+    if (tt?.needs_connection && !trigger.connection && defaultConnection) trigger.connection = defaultConnection;
+    if (type === 'schedule' && !trigger.cron) trigger.cron = '0 9 * * 1-5';
     onChange({ ...draft, trigger });
     setSelected(TRIGGER_ID);
     setPanel('inspector');
@@ -442,6 +488,7 @@ export function EditorPage({ workflowId }: { workflowId: string | null }) {
                   connections={connections}
                   onConnect={() => window.open('/connections?new=1', '_blank', 'noopener')}
                   onTestStep={(id) => void testStep(id)}
+                  testingStep={stepTest?.status === 'running'}
                 />
               ) : panel === 'inspector' ? (
                 <p className="muted">Select the trigger or a step to edit it, or add a step from the list on the left.</p>

@@ -21,6 +21,8 @@ export interface InspectorProps {
   connections: Connection[];
   onConnect: () => void;
   onTestStep?: (stepId: string) => void;
+  /** A "Test step" is in flight: the button waits for it. */
+  testingStep?: boolean;
 }
 
 type FieldProblem = Problem & { field: string };
@@ -265,7 +267,7 @@ function allPaths(fields: FieldModel[], out = new Set<string>()): Set<string> {
 const SETTING_FIELDS = ['id', 'name', 'connection', 'on_error', 'timeout', 'retry', 'retry.max_attempts', 'retry.backoff', 'retry.initial', 'retry.max'];
 
 function StepInspector(props: InspectorProps & { nodeProblems: FieldProblem[] }) {
-  const { workflow, selected, onChange, onRenameStep, lastRun, connections, onConnect, onTestStep, nodeProblems } = props;
+  const { workflow, selected, onChange, onRenameStep, lastRun, connections, onConnect, onTestStep, testingStep, nodeProblems } = props;
   const catalog = useCatalog();
   const step = findStep(workflow, selected)!.step;
   const st = catalog.stepType(step.type);
@@ -445,14 +447,19 @@ function StepInspector(props: InspectorProps & { nodeProblems: FieldProblem[] })
         </fieldset>
       </section>
 
-      {onTestStep && (
+      {onTestStep && st?.container ? (
+        <p className="muted small">To test a {st.title}, test the steps inside it (they get its first item), or test the whole workflow.</p>
+      ) : onTestStep ? (
         <div className="inspector-actions">
-          <button type="button" className="primary" data-testid="inspector-test-step" onClick={() => onTestStep(step.id)}>
-            Test step
+          <button type="button" className="primary" data-testid="inspector-test-step" disabled={testingStep} onClick={() => onTestStep(step.id)}>
+            {testingStep ? 'Testing…' : 'Test step'}
           </button>
-          <span className="muted small">Runs this step alone with the last run’s data (or the trigger’s example).</span>
+          <span className="muted small">
+            Runs this step alone with the last run’s data (or the trigger’s example).
+            {st?.needs_connection || st?.category === 'HTTP' ? ' It acts for real: a Lever step changes the connected Lever account.' : ''}
+          </span>
         </div>
-      )}
+      ) : null}
     </div>
   );
 }

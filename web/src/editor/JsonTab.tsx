@@ -17,6 +17,22 @@ export function syntaxErrorAt(text: string, err: unknown): string {
   return `line ${line}, column ${col}: ${msg.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '')}`;
 }
 
+/**
+ * What keeps a JSON value from being edited as a workflow at all (the
+ * server's validation reports the rest), or '' when it has the shape.
+ */
+export function shapeProblem(v: unknown): string {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'a workflow is a JSON object such as {"name": ..., "trigger": {...}, "steps": [...]}';
+  const wf = v as Record<string, unknown>;
+  const t = wf.trigger as Record<string, unknown> | undefined;
+  if (typeof t !== 'object' || t === null || Array.isArray(t) || typeof t.type !== 'string') return 'trigger must be an object with a "type", such as {"type": "api"}';
+  if (!Array.isArray(wf.steps)) return 'steps must be a list (use [] for none)';
+  const bad = (wf.steps as unknown[]).findIndex((s) => typeof s !== 'object' || s === null || Array.isArray(s) || typeof (s as { id?: unknown }).id !== 'string' || typeof (s as { type?: unknown }).type !== 'string');
+  if (bad >= 0) return `steps[${bad}] must be an object with a string "id" and "type"`;
+  if (wf.edges !== undefined && !Array.isArray(wf.edges)) return 'edges must be a list of {"from", "to"}';
+  return '';
+}
+
 export function JsonTab({ workflow, problems, fileName, onApply }: {
   workflow: Workflow;
   problems: Problem[];
@@ -62,11 +78,19 @@ export function JsonTab({ workflow, problems, fileName, onApply }: {
   const shown = edited ? own ?? [] : problems;
 
   function apply() {
+    let v: unknown;
     try {
-      onApply(JSON.parse(text) as Workflow);
+      v = JSON.parse(text);
     } catch (e) {
       setSyntax(syntaxErrorAt(text, e));
+      return;
     }
+    const shape = shapeProblem(v);
+    if (shape) {
+      setSyntax(shape);
+      return;
+    }
+    onApply(v as Workflow);
   }
 
   function exportFile() {

@@ -15,7 +15,7 @@ export function TestRunDialog({ triggerType, lastTrigger, dirty, onCancel, onRun
   onRun: (trigger: unknown) => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
-  const [source, setSource] = useState<PayloadSource>('example');
+  const [source, setSource] = useState<PayloadSource>(lastTrigger !== undefined ? 'last_run' : 'example');
   const [text, setText] = useState(JSON.stringify(lastTrigger ?? examplePayload(triggerType), null, 2));
   const [note, setNote] = useState('');
   const [error, setError] = useState('');
@@ -30,6 +30,7 @@ export function TestRunDialog({ triggerType, lastTrigger, dirty, onCancel, onRun
     setError('');
     setNote('');
     if (s === 'example') setText(JSON.stringify(examplePayload(triggerType), null, 2));
+    if (s === 'last_run') setText(JSON.stringify(lastTrigger ?? {}, null, 2));
     if (s === 'last_event') {
       try {
         const last = await lastEventPayload(triggerType);
@@ -61,7 +62,12 @@ export function TestRunDialog({ triggerType, lastTrigger, dirty, onCancel, onRun
         <p className="muted">The run uses this data as <code>trigger</code>. Steps run for real: Lever steps act on the connection's account.{dirty ? ' Your changes are saved as a new version first.' : ''}</p>
         <fieldset className="row payload-source">
           <legend className="sr-only">Trigger data</legend>
-          {([['example', `Example ${triggerType ? `(${triggerType.title})` : ''}`], ['last_event', 'Last real event'], ['custom', 'Edit by hand']] as [PayloadSource, string][]).map(([v, label]) => (
+          {([
+            ...(lastTrigger !== undefined ? [['last_run', 'Last run’s data']] : []),
+            ['example', `Example${triggerType ? ` (${triggerType.title})` : ''}`],
+            ['last_event', 'Last real event'],
+            ['custom', 'Edit by hand'],
+          ] as [PayloadSource, string][]).map(([v, label]) => (
             <label key={v} className="radio">
               <input type="radio" name="payload-source" value={v} checked={source === v} onChange={() => void pick(v)} data-testid={`payload-${v}`} />
               {label}

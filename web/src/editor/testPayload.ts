@@ -1,9 +1,10 @@
 // Where a test run's trigger data comes from: the trigger type's example,
 // the last real event from the inbox, or what the user typed.
 import { api } from '../api/client';
-import type { InboxEvent, TriggerType } from '../api/types';
+import type { InboxEvent, Run, TriggerType, Workflow } from '../api/types';
+import { findStep } from '../model';
 
-export type PayloadSource = 'example' | 'last_event' | 'custom';
+export type PayloadSource = 'last_run' | 'example' | 'last_event' | 'custom';
 
 /** The example trigger data of a trigger type ({} when it has none). */
 export function examplePayload(tt: TriggerType | undefined): unknown {
@@ -33,8 +34,11 @@ export async function lastEventPayload(tt: TriggerType | undefined): Promise<{ d
   if (!tt) return null;
   const types = new Set(tt.lever_events ?? []);
   if (types.size === 0) return null;
-  const { events } = await api.listEvents({ limit: 100 });
-  const ev = events.find((e) => types.has(e.type));
+  // The newest event of each Lever event type the trigger listens to.
+  const pages = await Promise.all([...types].map((type) => api.listEvents({ type, limit: 1 })));
+  const ev = pages
+    .flatMap((p) => p.events)
+    .sort((a, b) => (a.received_at < b.received_at ? 1 : -1))[0];
   if (!ev) return null;
   const detail = await api.getEvent(ev.id);
   const runId = detail.runs?.[0]?.id ?? ev.run_ids?.[0];
@@ -43,4 +47,25 @@ export async function lastEventPayload(tt: TriggerType | undefined): Promise<{ d
     if (run.trigger !== undefined) return { data: run.trigger, event: ev };
   }
   return { data: triggerDataOf(ev), event: ev };
+}
+
+/**
+ * What "Test step" sends besides the workflow: the last run's outputs by
+ * step id and, for a step inside a For each, the first item's (its
+ * `item`, `index` 0, and the outputs of its siblings in that item).
+ */
+export function testInputsOf(wf: Workflow, stepId: string, run: Run | null): { steps: Record<string, unknown>; item?: unknown; index?: number } {
+  const steps: Record<string, unknown> = {};
+  const firstItem: Record<string, unknown> = {};
+  for (const [key, sr] of Object.entries(run?.steps ?? {})) {
+    if (sr.status !== 'succeeded') continue;
+    if (!key.includes('[')) steps[key] = sr.output;
+    else if (!/\[[1-9]\d*\]/.test(key)) firstItem[key.slice(key.lastIndexOf('.') + 1)] = sr.output;
+  }
+  const loc = findStep(wf, stepId);
+  if (!loc?.parent) return { steps };
+  Object.assign(steps, firstItem);
+  const fanout = run?.steps[loc.parent.id];
+  const items = (fanout?.input as { items?: unknown } | undefined)?.items;
+  return { steps, item: Array.isArray(items) ? items[0] : undefined, index: 0 };
 }
