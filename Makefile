@@ -87,6 +87,11 @@ bench: ## Benchmarks of the hot paths (render, engine, store, Lever client, conn
 bench-server: ## Load the server's API trigger on 127.0.0.1 (the side-by-side of ../shared/bench/n8n-peer.sh)
 	./scripts/bench-server.sh
 
+.PHONY: bench-web
+bench-web: web build ## Editor load figures in headless Chromium (the real binary; nothing asserted)
+	@test -x $(CHROMIUM) || { echo "bench-web needs Chromium at $(CHROMIUM): apt-get install -y chromium"; exit 1; }
+	cd web && CHROMIUM=$(CHROMIUM) npx playwright test -c bench/playwright.config.ts --reporter=list
+
 .PHONY: cover
 cover: ## Test coverage per package
 	$(GO) test -count=1 -cover ./...

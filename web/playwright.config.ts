@@ -39,7 +39,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `../bin/leverflow serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --shutdown-grace 2s`,
+    command: `${join(import.meta.dirname, '..', 'bin', 'leverflow')} serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --shutdown-grace 2s`,
     url: `${baseURL}/healthz`,
     env: { LEVERFLOW_ADMIN_TOKEN: adminToken },
     reuseExistingServer: false,

@@ -29,12 +29,24 @@ export function walkSteps(wf: Workflow, fn: (loc: StepLocation) => void): void {
   visit(wf.steps, null, '');
 }
 
+/**
+ * Every step's location by id, made once per workflow object: workflows
+ * are never changed in place (each edit makes a new object), so the index
+ * of one stays right for as long as it lives.
+ */
+const locations = new WeakMap<Workflow, Map<string, StepLocation>>();
+
 export function findStep(wf: Workflow, id: string): StepLocation | null {
-  let found: StepLocation | null = null;
-  walkSteps(wf, (loc) => {
-    if (!found && loc.step.id === id) found = loc;
-  });
-  return found;
+  let index = locations.get(wf);
+  if (!index) {
+    const built = new Map<string, StepLocation>();
+    walkSteps(wf, (loc) => {
+      if (!built.has(loc.step.id)) built.set(loc.step.id, loc);
+    });
+    locations.set(wf, built);
+    index = built;
+  }
+  return index.get(id) ?? null;
 }
 
 export function allStepIds(wf: Workflow): string[] {

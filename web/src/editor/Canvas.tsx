@@ -84,19 +84,65 @@ function isEditableTarget(target: EventTarget | null): boolean {
   return target.isContentEditable || !!target.closest('input, textarea, select, [contenteditable=""], [contenteditable="true"]');
 }
 
-/** Keeps React Flow's view state (measured size, selection) of nodes that stay. */
-function mergeNodes(prev: FlowNode[], next: FlowNode[], select: Set<string> | null): FlowNode[] {
-  const old = new Map(prev.map((n) => [n.id, n]));
-  return next.map((n) => {
-    const p = old.get(n.id);
-    const selected = select ? select.has(n.id) : (p?.selected ?? false);
-    return { ...n, selected, ...(p?.measured ? { measured: p.measured } : {}) } as FlowNode;
-  });
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
+  return false;
 }
 
+/**
+ * Whether a rebuilt node draws exactly as the one on screen: the same kind,
+ * place, parent, size and data (the step object itself is compared by
+ * identity: edits copy only the steps they change).
+ */
+function sameNode(p: FlowNode, n: FlowNode): boolean {
+  if (p.type !== n.type || p.parentId !== n.parentId || p.position.x !== n.position.x || p.position.y !== n.position.y) return false;
+  if (p.style?.width !== n.style?.width || p.style?.height !== n.style?.height) return false;
+  const pd = p.data as Record<string, unknown>;
+  const nd = n.data as Record<string, unknown>;
+  const keys = Object.keys(nd);
+  return keys.length === Object.keys(pd).length && keys.every((k) => sameValue(pd[k], nd[k]));
+}
+
+/**
+ * Keeps React Flow's view state (measured size, selection) of nodes that
+ * stay, and the node objects themselves when nothing about them changed,
+ * so typing in one step's field redraws that step only.
+ */
+function mergeNodes(prev: FlowNode[], next: FlowNode[], select: Set<string> | null): FlowNode[] {
+  const old = new Map(prev.map((n) => [n.id, n]));
+  const out = next.map((n) => {
+    const p = old.get(n.id);
+    const selected = select ? select.has(n.id) : (p?.selected ?? false);
+    if (p && !!p.selected === selected && sameNode(p, n)) return p;
+    return { ...n, selected, ...(p?.measured ? { measured: p.measured } : {}) } as FlowNode;
+  });
+  return sameList(prev, out) ? prev : out;
+}
+
+/** An edge as it draws, without its selection. */
+function edgeKey(e: FlowEdge): string {
+  const { selected: _selected, ...rest } = e;
+  return JSON.stringify(rest);
+}
+
+/**
+ * Keeps the selection of edges that stay, and the edge objects themselves
+ * when they draw the same; when nothing changed at all the previous list
+ * is kept, so React Flow does not rebuild its lookups at every keystroke.
+ */
 function mergeEdges(prev: FlowEdge[], next: FlowEdge[]): FlowEdge[] {
   const old = new Map(prev.map((e) => [e.id, e]));
-  return next.map((e) => (old.get(e.id)?.selected ? { ...e, selected: true } : e));
+  const out = next.map((e) => {
+    const p = old.get(e.id);
+    if (p && edgeKey(p) === edgeKey(e)) return p;
+    return p?.selected ? { ...e, selected: true } : e;
+  });
+  return sameList(prev, out) ? prev : out;
+}
+
+function sameList<T>(a: T[], b: T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function CanvasInner(props: CanvasProps) {

@@ -80,10 +80,17 @@ export function RefInput(props: RefInputProps) {
 
   const { workflow, stepId, catalog, lastRun } = refs;
   const ctx = useMemo<RefContext>(() => ({ workflow, stepId, catalog, lastRun }), [workflow, stepId, catalog, lastRun]);
-  const choices = useMemo(() => referenceChoices(ctx), [ctx]);
+  const open = menu !== null;
+  // The choices are worked out when the menu opens: while it is open only
+  // this field changes, which offers nothing new (and a large workflow
+  // would otherwise pay for them at every keystroke).
+  const openCtx = useRef<RefContext | null>(null);
+  if (!open) openCtx.current = null;
+  else if (!openCtx.current || openCtx.current.stepId !== ctx.stepId || openCtx.current.lastRun !== ctx.lastRun) openCtx.current = ctx;
+  const snapshot = openCtx.current;
+  const choices = useMemo(() => (snapshot ? referenceChoices(snapshot) : []), [snapshot]);
   const groups = useMemo(() => (menu ? grouped(filterChoices(choices, menu.query).slice(0, MAX_OPTIONS)) : []), [choices, menu]);
   const flat = useMemo(() => groups.flatMap((g) => g.items), [groups]);
-  const open = menu !== null;
   const optionId = (i: number) => `${id}-ref-opt-${i}`.replace(/[^\w-]/g, '_');
 
   // problems as you type, a moment after the last keystroke
