@@ -24,6 +24,9 @@ func TestConnections(t *testing.T) {
 	if code, msg := r.errorCode(t); code != "conflict" || !strings.Contains(msg, `"replace": true`) {
 		t.Errorf("taken name: %s %q", code, msg)
 	}
+	if !strings.Contains(string(r.body), `"reason":"name_taken"`) {
+		t.Errorf("a taken name's details do not say so: %s", r.body)
+	}
 	f.must(http.StatusOK, request{Method: "POST", Path: "/api/v1/connections",
 		Body: map[string]any{"name": "acme", "environment": "local", "api_key": leverAPIKey, "replace": true}})
 

@@ -124,8 +124,12 @@ func errorFrom(err error) *Error {
 			Details: []any{map[string]string{"reason": "needs_reauth"}}}
 	case errors.Is(err, connections.ErrNotFound):
 		return notFound("%s", err)
-	case errors.Is(err, connections.ErrNameTaken), errors.Is(err, connections.ErrDifferentAccount):
-		return conflict("%s", err)
+	case errors.Is(err, connections.ErrNameTaken):
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: err.Error(),
+			Details: []any{map[string]string{"reason": "name_taken"}}}
+	case errors.Is(err, connections.ErrDifferentAccount):
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: err.Error(),
+			Details: []any{map[string]string{"reason": "account_change"}}}
 	case errors.Is(err, connections.ErrInvalid), errors.Is(err, connections.ErrBadState):
 		return badRequest("%s", err)
 	case errors.Is(err, store.ErrNotFound):

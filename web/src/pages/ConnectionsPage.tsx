@@ -652,7 +652,9 @@ function ConnectDialog({ open, existing, names, onClose, onConnected }: ConnectD
 
   function fail(e: unknown) {
     if (e instanceof ApiError && e.status === 409) {
-      if (/confirm_account_change|different|another account|account/i.test(e.message) && !/already exists/i.test(e.message)) {
+      // The server says which conflict it is: details [{reason: "name_taken" | "account_change"}].
+      const reason = e.details.map((d) => (d && typeof d === 'object' ? (d as { reason?: unknown }).reason : undefined)).find((r) => typeof r === 'string');
+      if (reason === 'account_change') {
         const m = /reaches (.+), and the new credentials reach (.+?);/.exec(e.message);
         setConflict({ kind: 'account', detail: m ? `It reaches ${m[1]}; the new sign-in reaches ${m[2]}.` : '' });
       } else {
