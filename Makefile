@@ -96,6 +96,10 @@ bench-web: web build ## Editor load figures in headless Chromium (the real binar
 cover: ## Test coverage per package
 	$(GO) test -count=1 -cover ./...
 
+.PHONY: cover-web
+cover-web: web-deps ## The editor's unit-test coverage per file (Vitest, v8)
+	cd web && npx vitest run --coverage
+
 .PHONY: clean
 clean: ## Remove build output (not the committed web/dist)
 	rm -rf bin web/e2e-output web/test-results
