@@ -38,4 +38,12 @@ test('a round trip through the editor leaves the JSON unchanged', async ({ page,
   await page.getByTestId('tab-json').click();
   const v1 = await callAPI(request, 'GET', '/workflows/tag-senior-applicants?version=1');
   await expect(page.getByTestId('workflow-json')).toHaveValue(JSON.stringify(v1.workflow, null, 2));
+
+  // Broken JSON says where; JSON that is not a workflow is not applied.
+  await page.getByTestId('workflow-json').fill('{\n  "name": "x",\n  "steps": [}\n');
+  await expect(page.getByTestId('json-syntax')).toContainText('line 3, column 13');
+  await expect(page.getByTestId('json-apply')).toBeDisabled();
+  await page.getByTestId('workflow-json').fill('{"name": "x", "steps": []}');
+  await page.getByTestId('json-apply').click();
+  await expect(page.getByTestId('json-syntax')).toContainText('trigger must be an object');
 });

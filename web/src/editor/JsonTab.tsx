@@ -4,17 +4,11 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import type { Problem, Workflow } from '../api/types';
+import { jsonSyntaxError } from '../components/jsonError';
 
-/** Where a JSON.parse error points, as "line L, column C" (1-based). */
+/** Where text breaks as JSON: "line L, column C: what" (for a text JSON.parse refused). */
 export function syntaxErrorAt(text: string, err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  const m = /position (\d+)/.exec(msg);
-  if (!m) return msg;
-  const pos = Number(m[1]);
-  const before = text.slice(0, pos);
-  const line = before.split('\n').length;
-  const col = pos - before.lastIndexOf('\n');
-  return `line ${line}, column ${col}: ${msg.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '')}`;
+  return jsonSyntaxError(text) || (err instanceof Error ? err.message : String(err));
 }
 
 /**

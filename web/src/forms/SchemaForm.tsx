@@ -1,6 +1,7 @@
 // A form for a step's input, generated from the step type's input schema
 // (see schemaForm.ts for the model). Every text input takes << references >>.
 import { createContext, useContext, useEffect, useMemo, useRef, useState } from 'react';
+import { jsonSyntaxError } from '../components/jsonError';
 import type { Schema } from '../api/types';
 import { RefInput } from '../refs/RefInput';
 import type { RefContext } from '../refs/choices';
@@ -376,7 +377,7 @@ function JsonField({ f, ids, problem }: { f: FieldModel; ids: Ids; problem?: str
             emitted.current = parsed;
             form.set(f.segments, parsed, f.path);
           } catch (e) {
-            setError(`Not valid JSON yet (${e instanceof Error ? e.message : String(e)}); the step keeps its last valid value. Text needs quotes: "like this".`);
+            setError(`Not valid JSON yet (${jsonSyntaxError(v) || (e instanceof Error ? e.message : String(e))}); the step keeps its last valid value. Text needs quotes: "like this".`);
           }
         }}
       />

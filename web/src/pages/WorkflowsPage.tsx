@@ -1,6 +1,7 @@
 // The home page: every workflow with its trigger, whether it is on, how
 // its runs went, and the ways to make a new one (blank or from a file).
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { jsonSyntaxError } from '../components/jsonError';
 import { api, ApiError } from '../api/client';
 import type { Problem, Workflow, WorkflowListItem } from '../api/types';
 import { useCatalog } from '../catalog';
@@ -86,7 +87,7 @@ export function WorkflowsPage() {
       try {
         parsed = JSON.parse(text);
       } catch (e) {
-        setFailure({ title: `${file.name} is not a workflow file`, message: `It is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, problems: [] });
+        setFailure({ title: `${file.name} is not a workflow file`, message: `It is not valid JSON: ${jsonSyntaxError(text) || (e instanceof Error ? e.message : String(e))}`, problems: [] });
         return;
       }
       // An exported workflow view ({id, version, workflow: {...}}) imports its workflow.
