@@ -13,6 +13,15 @@ test('main screens', async ({ page, request }) => {
   await expect(page.getByTestId('inspector')).toBeVisible();
   await screenshot(page, 'editor');
 
+  // The example's made-up ids are replaced by a real opportunity of the
+  // trigger's connection, so a test run gets through its Lever steps.
+  await page.getByTestId('test-workflow').click();
+  await expect(page.getByTestId('test-run-dialog')).toContainText('from the Lever account of “local”');
+  await screenshot(page, 'editor-test-dialog');
+  await page.getByTestId('run-test').click();
+  await expect(page.getByTestId('node-opp').locator('.badge.succeeded')).toBeVisible();
+  await expect(page.getByTestId('editor-notice')).toContainText('Test run succeeded');
+
   // A switch shows one handle per case and default; a For each holds its steps.
   await openSignedIn(page, '/workflows/route-by-stage');
   await expect(page.locator('[data-testid^="handle-"][data-testid*="-out-default"]')).toHaveCount(1);

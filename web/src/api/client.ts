@@ -144,6 +144,9 @@ export const api = {
   createApiKeyConnection: (body: { name: string; environment: string; api_key: string; replace?: boolean; confirm_account_change?: boolean }) =>
     request<Connection>('/connections', { method: 'POST', body: { ...body, auth: 'api_key' } }),
   deleteConnection: (name: string) => request<void>(`/connections/${encodeURIComponent(name)}`, { method: 'DELETE' }),
+  /** GET through a connection's proxy: any Lever endpoint, answered as Lever answers (admin). */
+  leverGet: <T = unknown>(connection: string, path: string, query?: Record<string, string | number>) =>
+    request<T>(`/connections/${encodeURIComponent(connection)}/proxy/${path.replace(/^\//, '')}`, { query }),
   testConnection: (name: string) => request<ConnectionTest>(`/connections/${encodeURIComponent(name)}/test`, { method: 'POST' }),
 
   listEvents: (query: { type?: string; source?: string; connection?: string; status?: string; since?: string; until?: string; after?: string; limit?: number } = {}) =>

@@ -545,6 +545,7 @@ export function EditorPage({ workflowId }: { workflowId: string | null }) {
       {testOpen && (
         <TestRunDialog
           triggerType={catalog.triggerType(draft.trigger.type)}
+          connection={draft.trigger.connection}
           lastTrigger={lastRun?.id !== 'test' ? lastRun?.trigger : undefined}
           dirty={dirty || !saved}
           onCancel={() => setTestOpen(false)}

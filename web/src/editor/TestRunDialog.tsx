@@ -2,11 +2,13 @@
 // last real event from the inbox, or edited by hand) and run.
 import { useEffect, useRef, useState } from 'react';
 import type { TriggerType } from '../api/types';
-import { examplePayload, lastEventPayload, type PayloadSource } from './testPayload';
+import { exampleFromAccount, examplePayload, lastEventPayload, type PayloadSource } from './testPayload';
 import { syntaxErrorAt } from './JsonTab';
 
-export function TestRunDialog({ triggerType, lastTrigger, dirty, onCancel, onRun }: {
+export function TestRunDialog({ triggerType, connection, lastTrigger, dirty, onCancel, onRun }: {
   triggerType: TriggerType | undefined;
+  /** The trigger's Lever connection, whose account fills the example's ids. */
+  connection?: string;
   /** The trigger data of the last run, offered as the starting point. */
   lastTrigger?: unknown;
   /** Whether running saves a new version first. */
@@ -23,26 +25,41 @@ export function TestRunDialog({ triggerType, lastTrigger, dirty, onCancel, onRun
   useEffect(() => {
     const d = ref.current;
     if (d && !d.open) d.showModal();
+    if (lastTrigger === undefined) void pick('example');
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
+  // Each pick supersedes the ones before: a slow answer for an earlier
+  // choice (or typing meanwhile) is not written over the box.
+  const seq = useRef(0);
+
   async function pick(s: PayloadSource) {
+    const mine = ++seq.current;
+    const show = (data: unknown, n = '') => {
+      if (seq.current !== mine) return;
+      setText(JSON.stringify(data, null, 2));
+      setNote(n);
+    };
     setSource(s);
     setError('');
     setNote('');
-    if (s === 'example') setText(JSON.stringify(examplePayload(triggerType), null, 2));
-    if (s === 'last_run') setText(JSON.stringify(lastTrigger ?? {}, null, 2));
+    if (s === 'last_run') show(lastTrigger ?? {});
+    if (s === 'example') {
+      show(examplePayload(triggerType));
+      const { data, note: n } = await exampleFromAccount(triggerType, connection);
+      show(data, n);
+    }
     if (s === 'last_event') {
       try {
         const last = await lastEventPayload(triggerType);
         if (!last) {
-          setNote(triggerType?.lever_events?.length ? 'The inbox has no event of this kind yet: the example is shown instead.' : 'This trigger does not come from Lever events: the example is shown instead.');
-          setText(JSON.stringify(examplePayload(triggerType), null, 2));
+          const { data } = await exampleFromAccount(triggerType, connection);
+          show(data, triggerType?.lever_events?.length ? 'The inbox has no event of this kind yet: the example is shown instead.' : 'This trigger does not come from Lever events: the example is shown instead.');
         } else {
-          setNote(`From the ${last.event.type} event received ${new Date(last.event.received_at).toLocaleString()}.`);
-          setText(JSON.stringify(last.data, null, 2));
+          show(last.data, `From the ${last.event.type} event received ${new Date(last.event.received_at).toLocaleString()}.`);
         }
       } catch (e) {
-        setError(e instanceof Error ? e.message : String(e));
+        if (seq.current === mine) setError(e instanceof Error ? e.message : String(e));
       }
     }
   }
@@ -77,7 +94,7 @@ export function TestRunDialog({ triggerType, lastTrigger, dirty, onCancel, onRun
         {note && <div className="alert info">{note}</div>}
         <label className="field">
           <span className="label">Trigger data (JSON)</span>
-          <textarea className="mono payload-text" rows={14} value={text} onChange={(e) => { setText(e.target.value); setSource('custom'); }} data-testid="test-payload" spellCheck={false} />
+          <textarea className="mono payload-text" rows={14} value={text} onChange={(e) => { seq.current++; setText(e.target.value); setSource('custom'); }} data-testid="test-payload" spellCheck={false} />
         </label>
         {error && <div className="alert error" role="alert">{error}</div>}
       </div>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InboxEvent, Run, StepRun, Workflow } from '../api/types';
-import { testInputsOf, triggerDataOf } from './testPayload';
+import { testInputsOf, triggerDataOf, withRealIds } from './testPayload';
 
 const wf: Workflow = {
   name: 'w',
@@ -47,5 +47,22 @@ describe('triggerDataOf', () => {
   it('turns a stored Lever delivery into trigger data', () => {
     const ev = { payload: { event: 'candidateStageChange', triggeredAt: 0, data: { opportunityId: 'o1' }, signature: 's', token: 't' } } as unknown as InboxEvent;
     expect(triggerDataOf(ev)).toEqual({ opportunityId: 'o1', event: 'candidateStageChange', triggered_at: '1970-01-01T00:00:00.000Z' });
+  });
+});
+
+describe('withRealIds', () => {
+  const opp = { id: 'o-real', contact: 'c-real', name: 'Ada' };
+  it('puts an opportunity and its contact into a candidate event', () => {
+    expect(withRealIds({ opportunityId: 'o-fake', candidateId: 'o-fake', contactId: 'c-fake', toStageId: 's' }, opp, null)).toEqual({
+      opportunityId: 'o-real', candidateId: 'o-real', contactId: 'c-real', toStageId: 's',
+    });
+  });
+  it('puts the whole object where the example holds one', () => {
+    expect(withRealIds({ postingId: 'p-fake', posting: { id: 'p-fake' } }, null, { id: 'p-real', text: 'Engineer' })).toEqual({
+      postingId: 'p-real', posting: { id: 'p-real', text: 'Engineer' },
+    });
+  });
+  it('leaves an example without ids alone', () => {
+    expect(withRealIds({ name: 'x' }, opp, null)).toEqual({ name: 'x' });
   });
 });

@@ -11,6 +11,62 @@ export function examplePayload(tt: TriggerType | undefined): unknown {
   return tt?.example ?? {};
 }
 
+interface LeverOpportunity {
+  id: string;
+  contact?: string;
+  name?: string;
+}
+interface LeverPosting {
+  id: string;
+  text?: string;
+}
+
+/**
+ * Puts the ids of real objects into an example: an opportunity's (and its
+ * contact's) for candidate events, a posting (the whole object) for posting
+ * events. The example's own ids exist in no account, so a test run of a
+ * Lever workflow would stop at its first Lever step. Returns the example
+ * unchanged when it names no such id.
+ */
+export function withRealIds(example: unknown, opp: LeverOpportunity | null, posting: LeverPosting | null): unknown {
+  if (!example || typeof example !== 'object' || Array.isArray(example)) return example;
+  const out: Record<string, unknown> = { ...(example as Record<string, unknown>) };
+  if (opp) {
+    if ('opportunityId' in out) out.opportunityId = opp.id;
+    if ('candidateId' in out) out.candidateId = opp.id; // Lever's candidate id is the opportunity id
+    if ('contactId' in out && opp.contact) out.contactId = opp.contact;
+    if (out.opportunity && typeof out.opportunity === 'object') out.opportunity = opp;
+  }
+  if (posting) {
+    if ('postingId' in out) out.postingId = posting.id;
+    if (out.posting && typeof out.posting === 'object') out.posting = posting;
+  }
+  return out;
+}
+
+/**
+ * The trigger type's example with the ids of the first opportunity or
+ * posting of the connection's Lever account, and a line saying whose.
+ * Falls back to the plain example (with the reason) when the account
+ * cannot be read.
+ */
+export async function exampleFromAccount(tt: TriggerType | undefined, connection: string | undefined): Promise<{ data: unknown; note: string }> {
+  const example = examplePayload(tt);
+  const ex = (example ?? {}) as Record<string, unknown>;
+  const wantsOpp = 'opportunityId' in ex || 'candidateId' in ex;
+  const wantsPosting = 'postingId' in ex;
+  if (!tt?.needs_connection || !connection || (!wantsOpp && !wantsPosting)) return { data: example, note: '' };
+  try {
+    const opp = wantsOpp ? (await api.leverGet<{ data: LeverOpportunity[] }>(connection, 'opportunities', { limit: 1 })).data[0] ?? null : null;
+    const posting = wantsPosting ? (await api.leverGet<{ data: LeverPosting[] }>(connection, 'postings', { limit: 1 })).data[0] ?? null : null;
+    if (!opp && !posting) return { data: example, note: `The Lever account of “${connection}” has no ${wantsOpp ? 'opportunity' : 'posting'} yet: the example's ids are made up, so Lever steps will not find them.` };
+    const whose = opp ? `opportunity ${opp.name ? `“${opp.name}” ` : ''}(${opp.id})` : `posting ${posting?.text ? `“${posting.text}” ` : ''}(${posting?.id})`;
+    return { data: withRealIds(example, opp, posting), note: `The example, with the ids of ${whose} from the Lever account of “${connection}”.` };
+  } catch (e) {
+    return { data: example, note: `The example's ids are made up (the Lever account of “${connection}” could not be read: ${e instanceof Error ? e.message : String(e)}).` };
+  }
+}
+
 /**
  * Turns a Lever webhook delivery as stored in the inbox into the `trigger`
  * data a run sees: the event's data plus "event" and "triggered_at".
