@@ -51,6 +51,21 @@ test('palette, inspector and reference menu without a mouse', async ({ page }) =
   await expect(page.getByRole('listbox')).toHaveCount(0);
   await expect(field).toHaveValue('<<steps.get_opportunity.id>> <<');
 
+  // Next steps: remove the connection the palette made, then connect again,
+  // all from the keyboard.
+  await page.getByTestId('node-get_opportunity').focus();
+  await page.keyboard.press('Enter');
+  const next = page.getByTestId('next-steps');
+  await expect(next).toContainText('add_opportunity_tags');
+  await page.getByTestId('next-step-remove-add_opportunity_tags').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('next-step-remove-add_opportunity_tags')).toHaveCount(0);
+  await page.getByTestId('next-step-target').focus();
+  await page.getByTestId('next-step-target').selectOption('add_opportunity_tags');
+  await page.getByTestId('next-step-add').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('next-step-remove-add_opportunity_tags')).toHaveCount(1);
+
   // Every control of the inspector has a label.
   const unlabeled = await page.getByTestId('inspector').evaluate((root) =>
     [...root.querySelectorAll('input, select, textarea, button')]

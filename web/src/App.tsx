@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import { api, ApiError, getToken, setToken, setUnauthorizedHandler } from './api/client';
 import { CatalogContext, makeCatalog, type Catalog } from './catalog';
-import { linkProps, match, navigate, useLocation } from './router';
+import { linkProps, match, mayLeave, navigate, useLocation } from './router';
 import { WorkflowsPage } from './pages/WorkflowsPage';
 import { EditorPage } from './editor/EditorPage';
 import { RunsPage } from './pages/RunsPage';
@@ -27,6 +27,7 @@ export function App() {
   });
   const [catalog, setCatalog] = useState<Catalog | null>(null);
   const [loadError, setLoadError] = useState('');
+  const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
     setUnauthorizedHandler(() => {
@@ -38,20 +39,42 @@ export function App() {
   useEffect(() => {
     if (!signedIn) return;
     let cancelled = false;
+    setLoadError('');
     Promise.all([api.stepTypes(), api.triggerTypes()])
       .then(([s, t]) => !cancelled && setCatalog(makeCatalog(s, t)))
-      .catch((e: unknown) => !cancelled && setLoadError(e instanceof Error ? e.message : String(e)));
+      .catch((e: unknown) => {
+        // A 401 brings the sign-in back by itself; anything else is shown.
+        if (!cancelled && !(e instanceof ApiError && e.status === 401)) setLoadError(e instanceof Error ? e.message : String(e));
+      });
     return () => {
       cancelled = true;
     };
-  }, [signedIn]);
+  }, [signedIn, attempt]);
 
-  if (!signedIn) return <SignIn onDone={() => setSignedIn(true)} />;
-  if (loadError) return <div className="page"><div className="alert error" role="alert">{loadError}</div></div>;
+  // Before the first sign-in there is nothing to keep: the page is the form.
+  if (!signedIn && !catalog) return <SignIn onDone={() => setSignedIn(true)} />;
+  if (loadError) {
+    return (
+      <div className="page">
+        <div className="alert error" role="alert">The editor could not load the step catalog: {loadError}</div>
+        <button onClick={() => setAttempt((a) => a + 1)}>Try again</button>
+      </div>
+    );
+  }
   if (!catalog) return <div className="page muted">Loading…</div>;
   return (
     <CatalogContext.Provider value={catalog}>
-      <Shell onSignOut={() => { setToken(''); setSignedIn(false); }} />
+      <Shell
+        onSignOut={() => {
+          if (!mayLeave()) return;
+          setToken('');
+          setCatalog(null);
+          setSignedIn(false);
+        }}
+      />
+      {/* A token that expires or is revoked mid-work: sign in again over the
+          page, so an unsaved draft stays where it is. */}
+      {!signedIn && <SignIn overlay onDone={() => setSignedIn(true)} />}
     </CatalogContext.Provider>
   );
 }
@@ -87,7 +110,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   );
 }
 
-function SignIn({ onDone }: { onDone: () => void }) {
+function SignIn({ onDone, overlay = false }: { onDone: () => void; overlay?: boolean }) {
   const [token, setTok] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -110,9 +133,10 @@ function SignIn({ onDone }: { onDone: () => void }) {
     }
   }
   return (
-    <div className="signin">
+    <div className={overlay ? 'signin signin-overlay' : 'signin'} role={overlay ? 'dialog' : undefined} aria-modal={overlay || undefined} aria-labelledby="signin-title">
       <form className="card" onSubmit={submit}>
-        <h1>Sign in to Leverflow</h1>
+        <h1 id="signin-title">{overlay ? 'Sign in again' : 'Sign in to Leverflow'}</h1>
+        {overlay && <p>The server no longer accepts the token this page used (it was revoked, or the server was reset). Sign in again to go on: what you were editing is kept.</p>}
         <p className="muted">Paste an API token: the admin token <code>leverflow serve</code> printed at its first start, or one from <code>leverflow token create</code>.</p>
         <label className="field">
           <span className="label">API token</span>

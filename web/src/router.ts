@@ -8,10 +8,6 @@ function notify() {
   for (const l of listeners) l();
 }
 
-if (typeof window !== 'undefined') {
-  window.addEventListener('popstate', notify);
-}
-
 /**
  * A page with unsaved work sets a guard: it returns the question to ask
  * before leaving, or null when there is nothing to lose.
@@ -22,16 +18,36 @@ export function setNavigationGuard(g: (() => string | null) | null): void {
   guard = g;
 }
 
+/** Asks the guard, if any, whether leaving is fine. */
+export function mayLeave(): boolean {
+  const question = guard ? guard() : null;
+  return !question || window.confirm(question);
+}
+
+/** The URL shown, to put back when the user stays after Back or Forward. */
+let shown = typeof window !== 'undefined' ? window.location.pathname + window.location.search : '/';
+
+if (typeof window !== 'undefined') {
+  window.addEventListener('popstate', () => {
+    if (!mayLeave()) {
+      window.history.pushState(null, '', shown);
+      return;
+    }
+    shown = window.location.pathname + window.location.search;
+    notify();
+  });
+}
+
 /**
  * Goes to path (with its ?query), adding a history entry unless replace.
  * A user's move (not a replace) asks first when a guard says work would be
  * lost.
  */
 export function navigate(path: string, replace = false): void {
-  const question = !replace && guard ? guard() : null;
-  if (question && !window.confirm(question)) return;
+  if (!replace && !mayLeave()) return;
   if (replace) window.history.replaceState(null, '', path);
   else window.history.pushState(null, '', path);
+  shown = window.location.pathname + window.location.search;
   notify();
 }
 
@@ -61,7 +77,13 @@ export function match(pattern: string, path: string): Record<string, string> | n
   if (p.length !== s.length) return null;
   const out: Record<string, string> = {};
   for (let i = 0; i < p.length; i++) {
-    if (p[i].startsWith(':')) out[p[i].slice(1)] = decodeURIComponent(s[i]);
+    if (p[i].startsWith(':')) {
+      try {
+        out[p[i].slice(1)] = decodeURIComponent(s[i]);
+      } catch {
+        return null; // a malformed escape such as "%": no page
+      }
+    }
     else if (p[i] !== s[i]) return null;
   }
   return out;

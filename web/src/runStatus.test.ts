@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StepRun, StepStatus } from './api/types';
-import { aggregateStatus, defaultStep, fanoutItems, isFinished, parseStepKey, runStepKeys, stepStatuses } from './runStatus';
+import { aggregateStatus, defaultStep, fanoutItemStatus, fanoutItems, isFinished, parseStepKey, runStepKeys, stepStatuses } from './runStatus';
 
 function sr(status: StepStatus, finished?: string): StepRun {
   return {
@@ -97,6 +97,22 @@ describe('fanoutItems', () => {
     };
     expect(fanoutItems(run, 'outer').map((i) => Object.keys(i.steps))).toEqual([['inner']]);
     expect(fanoutItems(run, 'inner').map((i) => i.prefix)).toEqual(['outer[0].inner[0]', 'outer[1].inner[0]']);
+  });
+});
+
+describe('fanoutItemStatus', () => {
+  it('aggregates an item\'s body runs as aggregateStatus does', () => {
+    const items = fanoutItems(fanoutRun, 'score');
+    expect(items.map(fanoutItemStatus)).toEqual(items.map((i) => aggregateStatus(Object.values(i.steps).map((s) => s.run.status))));
+    expect(fanoutItemStatus(items[1])).toBe('failed');
+  });
+  it('shows an item running while some of its steps are done and others pending', () => {
+    const run = { steps: { 'score[0].a': sr('succeeded', '2026-01-01T00:00:00Z'), 'score[0].b': sr('pending') } };
+    expect(fanoutItemStatus(fanoutItems(run, 'score')[0])).toBe('running');
+  });
+  it('says cancelled before pending, like the canvas', () => {
+    const run = { steps: { 'score[0].a': sr('cancelled'), 'score[0].b': sr('succeeded') } };
+    expect(fanoutItemStatus(fanoutItems(run, 'score')[0])).toBe('cancelled');
   });
 });
 

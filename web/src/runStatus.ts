@@ -110,6 +110,11 @@ export function aggregateStatus(list: StepStatus[]): StepStatus {
   return 'skipped';
 }
 
+/** One status for a fanout item: its body steps' runs aggregated (see aggregateStatus). */
+export function fanoutItemStatus(item: FanoutItem): StepStatus {
+  return aggregateStatus(Object.values(item.steps).map((s) => s.run.status));
+}
+
 /**
  * Step id -> the status the canvas shows: a top-level step's own status; a
  * fanout body step's items aggregated (see aggregateStatus); a fanout its

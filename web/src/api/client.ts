@@ -105,8 +105,8 @@ export const api = {
   stepTypes: () => request<{ step_types: StepType[] }>('/step-types').then((r) => r.step_types),
   triggerTypes: () => request<{ trigger_types: TriggerType[] }>('/trigger-types').then((r) => r.trigger_types),
 
-  listWorkflows: (query: { enabled?: boolean; after?: string; limit?: number } = {}) =>
-    request<{ workflows: WorkflowListItem[]; next: string | null }>('/workflows', { query }),
+  listWorkflows: (query: { enabled?: boolean; after?: string; limit?: number } = {}, signal?: AbortSignal) =>
+    request<{ workflows: WorkflowListItem[]; next: string | null }>('/workflows', { query, signal }),
   getWorkflow: (id: string, version?: number) => request<WorkflowView>(`/workflows/${encodeURIComponent(id)}`, { query: { version } }),
   createWorkflow: (wf: Workflow | string, id?: string) => request<WorkflowView>('/workflows', { method: 'POST', body: wf, query: { id } }),
   updateWorkflow: (id: string, wf: Workflow | string) => request<WorkflowView>(`/workflows/${encodeURIComponent(id)}`, { method: 'PUT', body: wf }),
@@ -128,8 +128,8 @@ export const api = {
       '/workflows/test-step',
       { method: 'POST', body },
     ),
-  listRuns: (query: { workflow_id?: string; status?: string; trigger_type?: string; event_id?: string; since?: string; until?: string; after?: string; limit?: number } = {}) =>
-    request<RunPage>('/runs', { query }),
+  listRuns: (query: { workflow_id?: string; status?: string; trigger_type?: string; event_id?: string; since?: string; until?: string; after?: string; limit?: number } = {}, signal?: AbortSignal) =>
+    request<RunPage>('/runs', { query, signal }),
   getRun: (id: string, signal?: AbortSignal) => request<Run>(`/runs/${encodeURIComponent(id)}`, { signal }),
   cancelRun: (id: string) => request<RunSummary>(`/runs/${encodeURIComponent(id)}/cancel`, { method: 'POST' }),
   /** from: "failed" (the default: from the failed steps) or "start". */
@@ -149,8 +149,8 @@ export const api = {
     request<T>(`/connections/${encodeURIComponent(connection)}/proxy/${path.replace(/^\//, '')}`, { query }),
   testConnection: (name: string) => request<ConnectionTest>(`/connections/${encodeURIComponent(name)}/test`, { method: 'POST' }),
 
-  listEvents: (query: { type?: string; source?: string; connection?: string; status?: string; since?: string; until?: string; after?: string; limit?: number } = {}) =>
-    request<{ events: InboxEvent[]; next: string | null }>('/events', { query }),
+  listEvents: (query: { type?: string; source?: string; connection?: string; status?: string; since?: string; until?: string; after?: string; limit?: number } = {}, signal?: AbortSignal) =>
+    request<{ events: InboxEvent[]; next: string | null }>('/events', { query, signal }),
   getEvent: (id: string) => request<InboxEvent>(`/events/${encodeURIComponent(id)}`),
   replayEvent: (id: string) => request<unknown>(`/events/${encodeURIComponent(id)}/replay`, { method: 'POST' }),
 };

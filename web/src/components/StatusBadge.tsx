@@ -44,11 +44,11 @@ export function statusWord(status: string): string {
   return s ? s[0].toUpperCase() + s.slice(1) : 'Unknown';
 }
 
-export function StatusBadge({ status, testId, label }: { status: string; testId?: string; label?: string }) {
+export function StatusBadge({ status, testId, label, className }: { status: string; testId?: string; label?: string; className?: string }) {
   // Only safe class names: a status is a word from the server.
   const cls = status.replace(/[^a-z0-9_-]/gi, '');
   return (
-    <span className={`badge ${cls}`} data-testid={testId} data-status={status} title={HINTS[status]}>
+    <span className={`badge ${cls}${className ? ` ${className}` : ''}`} data-testid={testId} data-status={status} title={HINTS[status]}>
       {label ?? statusWord(status)}
     </span>
   );

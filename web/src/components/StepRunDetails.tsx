@@ -4,7 +4,7 @@
 // its body once per item: both list the items, each opening on demand.
 import { useState, type ReactNode } from 'react';
 import type { Run, StepRun } from '../api/types';
-import { fanoutItems, runStepKeys, parseStepKey, type FanoutItem } from '../runStatus';
+import { fanoutItemStatus, fanoutItems, runStepKeys, parseStepKey, type FanoutItem } from '../runStatus';
 import { JsonTree } from './JsonTree';
 import { StatusBadge } from './StatusBadge';
 import { durationBetween, formatTime, relativeTime } from './time';
@@ -41,7 +41,7 @@ export function StepRunDetails({ run, stepId, title }: StepRunDetailsProps) {
             entries={items.map((item) => ({
               key: item.prefix,
               label: itemLabel(item.prefix + '.x'),
-              status: itemStatus(item),
+              status: fanoutItemStatus(item),
               render: () => <FanoutItemView item={item} />,
             }))}
           />
@@ -67,16 +67,6 @@ function itemLabel(key: string): string {
   const { items } = parseStepKey(key);
   if (items.length === 1) return `Item ${items[0].index}`;
   return items.map((i) => `${i.fanout} item ${i.index}`).join(' › ');
-}
-
-function itemStatus(item: FanoutItem): string {
-  const list = Object.values(item.steps).map((s) => s.run.status);
-  if (list.includes('failed')) return 'failed';
-  if (list.includes('running')) return 'running';
-  if (list.includes('waiting')) return 'waiting';
-  if (list.includes('cancelled')) return 'cancelled';
-  if (list.includes('pending')) return 'pending';
-  return list.includes('succeeded') ? 'succeeded' : 'skipped';
 }
 
 interface ItemEntry {

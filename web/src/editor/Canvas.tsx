@@ -30,6 +30,7 @@ import {
   connect,
   copySteps,
   disconnect,
+  keyboardMoves,
   moveSteps,
   pasteSteps,
   removeSteps,
@@ -200,12 +201,34 @@ function CanvasInner(props: CanvasProps) {
     return () => window.clearTimeout(t);
   }, [message]);
 
-  const onNodesChange = useCallback((changes: NodeChange<FlowNode>[]) => setNodes((ns) => applyNodeChanges(changes, ns)), []);
+  // The latest props for the change handlers React Flow keeps.
+  const latest = useRef({ workflow, onChange, readOnly });
+  latest.current = { workflow, onChange, readOnly };
+  /** A mouse drag is in progress: its end is saved by onNodeDragStop. */
+  const dragging = useRef(false);
+
+  const onNodesChange = useCallback((changes: NodeChange<FlowNode>[]) => {
+    setNodes((ns) => applyNodeChanges(changes, ns));
+    // A move with the arrow keys comes as final position changes
+    // (dragging false) with no drag around them: save it here.
+    const moves = keyboardMoves(changes, dragging);
+    const { workflow: wf, onChange: report, readOnly: ro } = latest.current;
+    if (ro || !moves) return;
+    const next = moveSteps(wf, moves);
+    if (next !== wf) report(next, `move:${Object.keys(moves).sort().join(',')}`);
+  }, []);
   const onEdgesChange = useCallback((changes: EdgeChange<FlowEdge>[]) => setEdges((es) => applyEdgeChanges(changes, es)), []);
 
-  const onNodeDragStop: OnNodeDrag<FlowNode> = (_event, node, dragged) => {
+  const onNodeDragStart: OnNodeDrag<FlowNode> = () => {
+    dragging.current = true;
+  };
+
+  const onNodeDragStop: OnNodeDrag<FlowNode> = (_event, node, dragged) => saveDrag(dragged.length ? dragged : [node]);
+
+  /** Saves the positions at the end of a mouse drag (of nodes or of the selection box). */
+  const saveDrag = (list: FlowNode[]) => {
+    dragging.current = false;
     if (readOnly) return;
-    const list = dragged.length ? dragged : [node];
     const moves: Record<string, Position> = {};
     for (const n of list) if (n.id !== TRIGGER_ID) moves[n.id] = n.position;
     const next = moveSteps(workflow, moves);
@@ -396,7 +419,10 @@ function CanvasInner(props: CanvasProps) {
         nodeTypes={nodeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
+        onNodeDragStart={onNodeDragStart}
         onNodeDragStop={onNodeDragStop}
+        onSelectionDragStart={() => void (dragging.current = true)}
+        onSelectionDragStop={(_e, dragged) => saveDrag(dragged)}
         onConnect={onConnect}
         isValidConnection={isValidConnection}
         onNodeClick={(_e, n) => select(n.id)}

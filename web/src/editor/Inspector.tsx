@@ -2,12 +2,13 @@
 // connection, input form, settings) or the trigger (workflow name, trigger
 // type and its settings). Changes leave every key the user did not touch as
 // it was: optional keys are added only when set and removed when cleared.
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { Connection, Problem, Run, Step, Trigger, TriggerType, Workflow } from '../api/types';
-import { useCatalog } from '../catalog';
+import { useCatalog, type Catalog } from '../catalog';
 import { SchemaForm } from '../forms/SchemaForm';
 import { fieldsFor, removeAtPath, setAtPath, type FieldModel } from '../forms/schemaForm';
-import { findStep, problemsByNode, TRIGGER_ID, updateStep } from '../model';
+import { caseBranchRenames, connect, disconnect, edgeIdsOf, renameBranch, stepTitle, type PendingCaseBranches } from '../graph/mapping';
+import { branchesOf, findStep, problemsByNode, scopeOf, TRIGGER_ID, updateStep } from '../model';
 import type { RefContext } from '../refs/choices';
 import './inspector.css';
 
@@ -67,8 +68,9 @@ function TextSetting(props: {
   required?: boolean;
   multiline?: boolean;
   onBlur?: () => void;
+  onKeyDown?: (e: KeyboardEvent<HTMLInputElement | HTMLTextAreaElement>) => void;
 }) {
-  const { id, label, value, onChange, placeholder, help, problem, testId, required, multiline, onBlur } = props;
+  const { id, label, value, onChange, placeholder, help, problem, testId, required, multiline, onBlur, onKeyDown } = props;
   const describedBy = [help ? `${id}-help` : '', problem ? `${id}-problem` : ''].filter(Boolean).join(' ') || undefined;
   const common = {
     id,
@@ -79,6 +81,7 @@ function TextSetting(props: {
     'aria-required': required || undefined,
     'data-testid': testId,
     onBlur,
+    onKeyDown,
   };
   return (
     <div className="field">
@@ -295,7 +298,7 @@ function StepInspector(props: InspectorProps & { nodeProblems: FieldProblem[] })
       return next;
     }, typing ? `field:${step.id}:${path}` : undefined);
 
-  // the step id, committed on blur
+  // the step id, committed on blur or Enter (Escape puts the id back)
   const [idDraft, setIdDraft] = useState(step.id);
   const [idError, setIdError] = useState<string | null>(null);
   const commitId = () => {
@@ -306,6 +309,30 @@ function StepInspector(props: InspectorProps & { nodeProblems: FieldProblem[] })
     }
     if (!next) return setIdError('A step needs an id: letters, digits and underscores, starting with a letter.');
     setIdError(onRenameStep(step.id, next));
+  };
+  const idKeyDown = (e: KeyboardEvent<HTMLInputElement | HTMLTextAreaElement>) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      commitId();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      setIdDraft(step.id);
+      setIdError(null);
+    }
+  };
+
+  // a renamed switch case takes its edges along (see caseBranchRenames)
+  const pendingCases = useRef<PendingCaseBranches>({});
+  const changeInput = (next: Record<string, unknown>, mergeKey?: string) => {
+    let wf = updateStep(workflow, step.id, (s) => ({ ...s, input: next }));
+    const caseField = st?.case_branches;
+    if (caseField) {
+      const r = caseBranchRenames(input[caseField], next[caseField], pendingCases.current, st?.branches ?? []);
+      pendingCases.current = r.pending;
+      for (const [from, to] of r.renames) wf = renameBranch(wf, step.id, from, to);
+    }
+    onChange(wf, mergeKey);
   };
 
   const retry = step.retry ?? {};
@@ -343,6 +370,7 @@ function StepInspector(props: InspectorProps & { nodeProblems: FieldProblem[] })
         problem={idError ?? settingProblems.id}
         onChange={setIdDraft}
         onBlur={commitId}
+        onKeyDown={idKeyDown}
       />
 
       {st?.needs_connection && (
@@ -368,9 +396,11 @@ function StepInspector(props: InspectorProps & { nodeProblems: FieldProblem[] })
           refs={refs}
           idPrefix={prefix}
           problems={inputProblems}
-          onChange={(next, key) => update((s) => ({ ...s, input: next }), key ? `field:${step.id}:${key}` : undefined)}
+          onChange={(next, key) => changeInput(next, key ? `field:${step.id}:${key}` : undefined)}
         />
       </section>
+
+      <NextSteps workflow={workflow} step={step} catalog={catalog} prefix={prefix} onChange={onChange} />
 
       <section className="inspector-section" aria-labelledby={`${prefix}-settings-h`}>
         <h3 id={`${prefix}-settings-h`}>Settings</h3>
@@ -461,6 +491,129 @@ function StepInspector(props: InspectorProps & { nodeProblems: FieldProblem[] })
         </div>
       ) : null}
     </div>
+  );
+}
+
+// -------------------------------------------------------------- next steps
+
+/**
+ * The steps that run after this one, with the keyboard: its outgoing edges
+ * (each removable) and a picker to add one, which connect() checks (same
+ * level, no loop, not twice).
+ */
+function NextSteps({ workflow, step, catalog, prefix, onChange }: { workflow: Workflow; step: Step; catalog: Catalog; prefix: string; onChange: InspectorProps['onChange'] }) {
+  const st = catalog.stepType(step.type);
+  const loc = findStep(workflow, step.id);
+  const scope = scopeOf(workflow, loc?.parent?.id ?? null);
+  const graphIds = edgeIdsOf(scope.edges);
+  const outgoing = scope.edges.map((e, i) => ({ e, gid: graphIds[i] })).filter(({ e }) => e.from === step.id);
+  const branching = (st?.branches?.length ?? 0) > 0 || !!st?.case_branches;
+  const branches = branching ? branchesOf(step, st?.branches, st?.case_branches) : [];
+  const [branch, setBranch] = useState('');
+  const [target, setTarget] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const chosenBranch = branching ? (branches.includes(branch) ? branch : (branches[0] ?? '')) : '';
+  const titleOf = (id: string) => {
+    const s = scope.steps.find((x) => x.id === id);
+    return s ? stepTitle(s, catalog.stepType(s.type)) : id;
+  };
+  const candidates = scope.steps.filter((s) => s.id !== step.id && !connect(workflow, step.id, s.id, chosenBranch || undefined).error);
+  const chosenTarget = candidates.some((s) => s.id === target) ? target : '';
+  const ids = { list: `${prefix}-next-h`, target: `${prefix}-next-target`, branch: `${prefix}-next-branch`, error: `${prefix}-next-error` };
+
+  const add = () => {
+    if (branching && !chosenBranch) return setError('This step has no branch to leave from yet: name a case first.');
+    if (!chosenTarget) return setError('Choose the step to run next.');
+    const r = connect(workflow, step.id, chosenTarget, chosenBranch || undefined);
+    if (r.error) return setError(r.error);
+    setError(null);
+    setTarget('');
+    if (r.wf !== workflow) onChange(r.wf);
+  };
+
+  return (
+    <section className="inspector-section" aria-labelledby={ids.list} data-testid="next-steps">
+      <h3 id={ids.list}>Next steps</h3>
+      {outgoing.length === 0 ? (
+        <p className="muted small">{loc?.parent ? 'No step runs after this one in the For each.' : 'No step runs after this one.'}</p>
+      ) : (
+        <ul className="next-steps-list">
+          {outgoing.map(({ e, gid }) => {
+            const text = `${e.branch ? `${e.branch} → ` : ''}${titleOf(e.to)}`;
+            return (
+              <li key={gid} className="row">
+                <span>
+                  {text} <span className="muted small mono">({e.to})</span>
+                </span>
+                <button
+                  type="button"
+                  className="small"
+                  aria-label={`Remove the edge ${text}`}
+                  data-testid={`next-step-remove-${e.to}`}
+                  onClick={() => {
+                    setError(null);
+                    onChange(disconnect(workflow, [gid]));
+                  }}
+                >
+                  Remove
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      <fieldset className="subform">
+        <legend>Add a next step</legend>
+        {branching && (
+          <div className="field">
+            <label className="label" htmlFor={ids.branch}>
+              Branch
+            </label>
+            <select id={ids.branch} value={chosenBranch} data-testid="next-step-branch" onChange={(e) => (setBranch(e.target.value), setError(null))} disabled={branches.length === 0}>
+              {branches.length === 0 && <option value="">No branches yet</option>}
+              {branches.map((b) => (
+                <option key={b} value={b}>
+                  {b}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+        <div className="field">
+          <label className="label" htmlFor={ids.target}>
+            Step to run next
+          </label>
+          <select
+            id={ids.target}
+            value={chosenTarget}
+            data-testid="next-step-target"
+            aria-describedby={error ? ids.error : undefined}
+            aria-invalid={error ? true : undefined}
+            onChange={(e) => (setTarget(e.target.value), setError(null))}
+          >
+            <option value="">{candidates.length ? 'Choose a step…' : 'No step can follow this one here'}</option>
+            {candidates.map((s) => (
+              <option key={s.id} value={s.id}>
+                {stepTitle(s, catalog.stepType(s.type))} ({s.id})
+              </option>
+            ))}
+          </select>
+          {candidates.length === 0 && (
+            <div className="help">
+              Only steps {loc?.parent ? 'in the same For each' : 'at the top level'} can follow it, once each{branching ? ' per branch' : ''}, and never one that runs before it (workflows cannot loop).
+            </div>
+          )}
+        </div>
+        <button type="button" data-testid="next-step-add" onClick={add}>
+          Connect
+        </button>
+        {error && (
+          <div className="problem" id={ids.error} role="alert">
+            {error}
+          </div>
+        )}
+      </fieldset>
+    </section>
   );
 }
 

@@ -7,14 +7,16 @@ import { Handle, Position, type NodeProps, type NodeTypes } from '@xyflow/react'
 import type { CSSProperties } from 'react';
 import type { StepStatus } from '../api/types';
 import { IN_HANDLE, NEXT_HANDLE, type StepNode, type StepNodeData, type TriggerNode } from '../graph/mapping';
+import { StatusBadge } from '../components/StatusBadge';
 import { StepIcon } from './icons';
 
 function statusClass(status: StepStatus | undefined): string {
   return status ? ` lf-status-${status}` : '';
 }
 
-function StatusBadge({ status }: { status?: StepStatus }) {
-  return status ? <span className={`badge ${status} lf-node__badge`}>{status}</span> : null;
+/** The run overlay's status of a node: the app's badge ("Succeeded"), placed in the node's head. */
+function NodeStatus({ status }: { status?: StepStatus }) {
+  return status ? <StatusBadge status={status} className="lf-node__badge" /> : null;
 }
 
 function ProblemMarker({ problems }: { problems: string[] }) {
@@ -78,7 +80,7 @@ function StepBody({ id, data }: { id: string; data: StepNodeData }) {
         </span>
         <span className="lf-node__id mono">{id}</span>
       </span>
-      <StatusBadge status={data.status} />
+      <NodeStatus status={data.status} />
       <ProblemMarker problems={data.problems} />
     </div>
   );
@@ -121,7 +123,7 @@ export function TriggerNodeView({ id, data, selected, isConnectable }: NodeProps
           </span>
           <span className="lf-node__id">Trigger · {data.trigger?.type}</span>
         </span>
-        <StatusBadge status={data.status} />
+        <NodeStatus status={data.status} />
         <ProblemMarker problems={data.problems} />
       </div>
       <Handle type="source" position={Position.Bottom} id={NEXT_HANDLE} isConnectable={isConnectable} data-testid={`handle-${id}-out-${NEXT_HANDLE}`} />

@@ -5,7 +5,7 @@ import { jsonSyntaxError } from '../components/jsonError';
 import type { Schema } from '../api/types';
 import { RefInput } from '../refs/RefInput';
 import type { RefContext } from '../refs/choices';
-import { emptyValue, fieldsFor, hasReference, parseNumberText, removeAtPath, setAtPath, type FieldModel, type PathSegment } from './schemaForm';
+import { emptyValue, fieldsFor, hasReference, numberEdit, parseNumberText, removeAtPath, setAtPath, type FieldModel, type PathSegment } from './schemaForm';
 import './forms.css';
 
 export interface SchemaFormProps {
@@ -188,10 +188,19 @@ function RemoveButton({ label, onRemove }: { label: string; onRemove: () => void
   );
 }
 
+type RefCommon = {
+  id: string;
+  refs: RefContext;
+  ariaDescribedBy?: string;
+  invalid: boolean;
+  required: boolean;
+  testId: string;
+};
+
 function Control({ f, ids, problem, expr }: { f: FieldModel; ids: Ids; problem?: string; expr: boolean }) {
   const form = useForm();
   const mergeKey = f.path;
-  const common = {
+  const common: RefCommon = {
     id: ids.input,
     refs: form.refs,
     ariaDescribedBy: ids.describedBy,
@@ -206,6 +215,8 @@ function Control({ f, ids, problem, expr }: { f: FieldModel; ids: Ids; problem?:
   const placeholder = typeof f.example === 'string' ? `e.g. ${f.example}` : f.format === 'duration' ? 'e.g. 30s, 10m, 2h' : undefined;
 
   if (f.kind === 'json') return <JsonField f={f} ids={ids} problem={problem} />;
+  // a number input takes references too: it stays the same input while one is typed
+  if (f.kind === 'number' || f.kind === 'integer') return <NumberField f={f} common={common} problem={problem} />;
   if (expr || f.kind === 'text' || f.kind === 'longtext') {
     const multiline = f.kind === 'longtext' || (expr && (f.kind === 'list' || f.kind === 'object'));
     return (
@@ -221,31 +232,6 @@ function Control({ f, ids, problem, expr }: { f: FieldModel; ids: Ids; problem?:
   }
 
   switch (f.kind) {
-    case 'number':
-    case 'integer': {
-      const text = asText(f.value);
-      const parsed = parseNumberText(text, f.kind === 'integer');
-      const bad = text !== '' && typeof parsed === 'string' && !hasReference(parsed);
-      return (
-        <>
-          <RefInput
-            {...common}
-            value={text}
-            placeholder={f.example !== undefined ? `e.g. ${asText(f.example)}` : f.kind === 'integer' ? 'a whole number' : 'a number'}
-            onChange={(v) => {
-              const n = parseNumberText(v, f.kind === 'integer');
-              if (n === undefined && !f.required && !isItem(f)) form.remove(f.segments);
-              else form.set(f.segments, n ?? '', mergeKey);
-            }}
-          />
-          {bad && !problem && (
-            <div className="help warn-text">
-              Enter {f.kind === 'integer' ? 'a whole number' : 'a number'}, or a reference such as {'<<vars.limit>>'}.
-            </div>
-          )}
-        </>
-      );
-    }
     case 'boolean': {
       const on = f.value === true;
       return (
@@ -298,6 +284,54 @@ function Control({ f, ids, problem, expr }: { f: FieldModel; ids: Ids; problem?:
     default:
       return <JsonField f={f} ids={ids} problem={problem} />;
   }
+}
+
+/**
+ * A number or integer (or a reference). What is typed stays in the input;
+ * the value changes only when the text reads as a number or holds a
+ * reference ("-" or "1." on the way to a number change nothing), and
+ * emptying the input removes the key (see numberEdit).
+ */
+function NumberField({ f, common, problem }: { f: FieldModel; common: RefCommon; problem?: string }) {
+  const form = useForm();
+  const integer = f.kind === 'integer';
+  const [draft, setDraft] = useState(() => asText(f.value));
+  // the value this input last set: another value came from elsewhere (undo)
+  const [shown, setShown] = useState<unknown>(f.value);
+  if (f.value !== shown) {
+    setShown(f.value);
+    setDraft(asText(f.value));
+  }
+  const parsed = parseNumberText(draft, integer);
+  const partial = draft.trim() !== '' && typeof parsed === 'string' && !hasReference(draft);
+  const storedText = typeof f.value === 'string' && !hasReference(f.value);
+  const what = integer ? 'a whole number' : 'a number';
+  return (
+    <>
+      <RefInput
+        {...common}
+        value={draft}
+        placeholder={f.example !== undefined ? `e.g. ${asText(f.example)}` : what}
+        onChange={(v) => {
+          setDraft(v);
+          const edit = numberEdit(v, integer, { canRemove: !isItem(f), freeText: f.extraKey && !f.schema });
+          if (edit.kind === 'set') {
+            setShown(edit.value);
+            form.set(f.segments, edit.value, f.path);
+          } else if (edit.kind === 'remove') {
+            setShown(undefined);
+            form.remove(f.segments);
+          }
+        }}
+      />
+      {(partial || storedText) && !problem && (
+        <div className="help warn-text">
+          {storedText && !partial ? `This is saved as text, not ${what}: retype it, ` : `Enter ${what}, `}or write a reference such as {'<<vars.limit>>'}.
+          {partial && !storedText ? (f.value === undefined ? ' Until then the step has no value here.' : ` Until then the step keeps ${asText(f.value)}.`) : ''}
+        </div>
+      )}
+    </>
+  );
 }
 
 /** Any JSON value: text (with references) or JSON checked as you type. */

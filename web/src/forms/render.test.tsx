@@ -133,6 +133,53 @@ describe('SchemaForm and RefInput render', () => {
   });
 });
 
+describe('Inspector next steps', () => {
+  const route = examples[2];
+  it('lists a switch\'s outgoing edges with their branch, each removable', () => {
+    const html = inspector(route, 'route');
+    expect(html).toContain('data-testid="next-steps"');
+    expect(html).toContain('offer → ');
+    expect(html).toContain('data-testid="next-step-remove-congratulate"');
+    expect(html).toContain('data-testid="next-step-remove-cool_down"');
+    expect(html).toContain('data-testid="next-step-remove-note"');
+    // a branch select with the cases and default, labelled
+    expect(html).toMatch(/<label class="label" for="[^"]*-next-branch">Branch<\/label>/);
+    expect(html).toMatch(/data-testid="next-step-branch"><option value="offer"[^>]*>offer<\/option><option value="onsite">onsite<\/option><option value="default">default<\/option>/);
+    expect(html).toContain('data-testid="next-step-add"');
+  });
+  it('offers only steps that make no loop', () => {
+    const html = inspector(route, 'follow_up');
+    const select = /data-testid="next-step-target"[^]*?<\/select>/.exec(html)?.[0] ?? '';
+    expect(select).not.toContain('value="route"');
+    expect(select).not.toContain('value="cool_down"');
+    expect(select).not.toContain('value="follow_up"');
+    expect(select).not.toContain('value="answer"'); // already connected
+    expect(select).toContain('value="note"');
+    expect(html).not.toContain('data-testid="next-step-branch"');
+    expect(html).toMatch(/<label class="label" for="[^"]*-next-target">Step to run next<\/label>/);
+  });
+  it('inside a For each offers its body only', () => {
+    const html = inspector(examples[1], 'points');
+    expect(html).toContain('data-testid="next-steps"');
+    expect(html).toContain('No step can follow this one here');
+  });
+});
+
+describe('number fields render', () => {
+  const refs = { workflow: examples[1], stepId: 'score', catalog };
+  const schema = catalog.stepType('fanout')!.input;
+  const render = (value: Record<string, unknown>) => renderToStaticMarkup(<SchemaForm schema={schema} value={value} onChange={() => {}} refs={refs} idPrefix="n" />);
+  it('a number saved as text keeps the number input, with a warning', () => {
+    const html = render({ items: '<<trigger.candidates>>', concurrency: '45' });
+    expect(html).toContain('placeholder="a whole number"');
+    expect(html).toContain('saved as text');
+  });
+  it('a number and a reference show as they are', () => {
+    expect(render({ items: '<<trigger.candidates>>', concurrency: 5 })).toMatch(/value="5"/);
+    expect(render({ items: '<<trigger.candidates>>', concurrency: '<<vars.n>>' })).toContain('value="&lt;&lt;vars.n&gt;&gt;"');
+  });
+});
+
 describe('trigger helpers', () => {
   it.each([
     ['0 9 * * *', 'every day at 09:00'],

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Schema, StepType, TriggerType } from '../api/types';
-import { fieldsFor, getAtPath, humanize, parseNumberText, parsePath, removeAtPath, setAtPath, type FieldModel } from './schemaForm';
+import { fieldsFor, getAtPath, humanize, numberEdit, parseNumberText, parsePath, removeAtPath, setAtPath, type FieldModel } from './schemaForm';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const stepTypes = (JSON.parse(readFileSync(join(here, 'testdata/step-types.json'), 'utf8')) as { step_types: StepType[] }).step_types;
@@ -253,5 +253,42 @@ describe('paths', () => {
     expect(parseNumberText('2.5', true)).toBe('2.5');
     expect(parseNumberText('<<vars.n>>', true)).toBe('<<vars.n>>');
     expect(parseNumberText('  ', true)).toBeUndefined();
+  });
+});
+
+describe('number fields', () => {
+  it.each(['45', '-', '1.', 'abc', ''])('%j in an integer field keeps the number input (no expression)', (v) => {
+    const f = field(fieldsFor(input('fanout'), { concurrency: v }), 'input.concurrency');
+    expect(f.kind).toBe('integer');
+    expect(f.isExpression).toBeUndefined();
+  });
+
+  it('a reference in an integer field is an expression', () => {
+    expect(field(fieldsFor(input('fanout'), { concurrency: '<<vars.n>>' }), 'input.concurrency').isExpression).toBe(true);
+    expect(field(fieldsFor(input('fanout'), { concurrency: 'at most <<vars.n>>' }), 'input.concurrency').isExpression).toBe(true);
+  });
+
+  it('numberEdit stores numbers and references, never partial text', () => {
+    const field = { canRemove: true };
+    expect(numberEdit('45', true, field)).toEqual({ kind: 'set', value: 45 });
+    expect(numberEdit('-3', true, field)).toEqual({ kind: 'set', value: -3 });
+    expect(numberEdit('2.5', false, field)).toEqual({ kind: 'set', value: 2.5 });
+    expect(numberEdit('<<vars.n>>', true, field)).toEqual({ kind: 'set', value: '<<vars.n>>' });
+    expect(numberEdit('<<', true, field)).toEqual({ kind: 'set', value: '<<' });
+    for (const partial of ['-', '1.', '2.5', 'abc', '1e']) {
+      expect(numberEdit(partial, true, field)).toEqual({ kind: 'keep' });
+    }
+    expect(numberEdit('1.', false, field)).toEqual({ kind: 'keep' });
+  });
+
+  it('numberEdit: empty removes the key (required or not), a list item stays', () => {
+    expect(numberEdit('', true, { canRemove: true })).toEqual({ kind: 'remove' });
+    expect(numberEdit('  ', false, { canRemove: true })).toEqual({ kind: 'remove' });
+    expect(numberEdit('', true, { canRemove: false })).toEqual({ kind: 'keep' });
+  });
+
+  it('numberEdit: a key no schema describes takes any text', () => {
+    expect(numberEdit('abc', true, { canRemove: true, freeText: true })).toEqual({ kind: 'set', value: 'abc' });
+    expect(numberEdit('7', true, { canRemove: true, freeText: true })).toEqual({ kind: 'set', value: 7 });
   });
 });

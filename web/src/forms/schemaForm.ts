@@ -236,6 +236,9 @@ function needsExpression(kind: FieldKind, value: unknown, enumValues?: unknown[]
   switch (kind) {
     case 'number':
     case 'integer':
+      // the number input takes references itself; other text in it is a
+      // number being typed (or a wrong value it shows with a warning)
+      return hasReference(value);
     case 'boolean':
     case 'list':
     case 'object':
@@ -356,4 +359,23 @@ export function parseNumberText(text: string, integer: boolean): number | string
     if (!integer || Number.isInteger(n)) return n;
   }
   return text;
+}
+
+/** What typing text in a number field does to the value. */
+export type NumberEdit = { kind: 'set'; value: number | string } | { kind: 'remove' } | { kind: 'keep' };
+
+/**
+ * What typed text makes of a number or integer field: a number sets it, a
+ * reference sets the text; empty text removes the key (a required one too:
+ * the server then says it is required) unless it cannot go (a list item:
+ * opts.canRemove false); anything else ("-", "1.", "abc") is kept in the
+ * input only, the value stays as it was, until it reads as a number. With
+ * opts.freeText (a key no schema describes) any text is stored as text.
+ */
+export function numberEdit(text: string, integer: boolean, opts: { canRemove: boolean; freeText?: boolean }): NumberEdit {
+  const n = parseNumberText(text, integer);
+  if (n === undefined) return opts.canRemove ? { kind: 'remove' } : { kind: 'keep' };
+  if (typeof n === 'number') return { kind: 'set', value: n };
+  if (hasReference(text) || opts.freeText) return { kind: 'set', value: text };
+  return { kind: 'keep' };
 }

@@ -3,17 +3,20 @@ import type { Step, Workflow } from '../api/types';
 import { TRIGGER_ID, findStep, walkSteps } from '../model';
 import {
   addStep,
+  caseBranchRenames,
   connect,
   copySteps,
   disconnect,
   edgeIdsOf,
   implicitEdgeId,
+  keyboardMoves,
   moveStep,
+  moveSteps,
   pasteSteps,
   removeSteps,
+  renameBranch,
   renameStep,
   rewriteTemplate,
-  statusesFromRun,
   toGraph,
   type FlowNode,
   type StepNodeData,
@@ -427,17 +430,119 @@ describe('references', () => {
     expect(rewriteTemplate('\\<<steps.opp>>', m)).toBe('\\<<steps.opp>>');
     expect(rewriteTemplate('<<len(steps.opp)>>', m)).toBe('<<len(steps.o2)>>');
   });
+
+  it('rewrites optional chains on steps (steps?.old, steps?.["old"])', () => {
+    expect(rewriteTemplate('<<steps?.opp.name>>', m)).toBe('<<steps?.o2.name>>');
+    expect(rewriteTemplate('<<steps?.opp?.name ?? "">>', m)).toBe('<<steps?.o2?.name ?? "">>');
+    expect(rewriteTemplate('<<steps?.["opp"].id>>', m)).toBe('<<steps?.["o2"].id>>');
+    expect(rewriteTemplate("<<steps?.['opp']>>", m)).toBe("<<steps?.['o2']>>");
+    expect(rewriteTemplate('<<steps?.opportunity.id>>', m)).toBe('<<steps?.opportunity.id>>');
+    expect(rewriteTemplate('<<x?.steps?.opp>>', m)).toBe('<<x?.steps?.opp>>');
+    expect(rewriteTemplate("<<'steps?.opp'>>", m)).toBe("<<'steps?.opp'>>");
+  });
+
+  it('renameStep follows steps?.old references', () => {
+    const wf = example('tag-senior-applicants.json');
+    const withOptional = updateInput(wf, 'tag', { note: '<<steps?.opp?.name ?? "">> <<steps?.["opp"].id>>' });
+    const r = renameStep(withOptional, 'opp', 'opportunity');
+    expect(findStep(r.wf, 'tag')?.step.input?.note).toBe('<<steps?.opportunity?.name ?? "">> <<steps?.["opportunity"].id>>');
+  });
 });
 
-describe('statusesFromRun', () => {
-  it('sums up fanout iterations per step id', () => {
-    expect(
-      statusesFromRun({
-        score: { status: 'succeeded' },
-        'score[0].points': { status: 'succeeded' },
-        'score[1].points': { status: 'failed' },
-        best: { status: 'skipped' },
-      }),
-    ).toEqual({ score: 'succeeded', points: 'failed', best: 'skipped' });
+function updateInput(wf: Workflow, id: string, extra: Record<string, unknown>): Workflow {
+  return {
+    ...wf,
+    steps: (wf.steps ?? []).map((st) => (st.id === id ? { ...st, input: { ...(st.input ?? {}), ...extra } } : st)),
+  };
+}
+
+describe('renameBranch', () => {
+  const wf = example('route-by-stage.json');
+  it('moves the step\'s edges on the old branch to the new one', () => {
+    const next = renameBranch(wf, 'route', 'onsite', 'interview');
+    expect(next.edges).toContainEqual({ from: 'route', to: 'cool_down', branch: 'interview' });
+    expect(next.edges?.some((e) => e.branch === 'onsite')).toBe(false);
+    expect(next.edges?.length).toBe(wf.edges?.length);
+    expect(next.steps).toBe(wf.steps);
+  });
+  it('changes nothing for another step, an unused branch or an empty name', () => {
+    expect(renameBranch(wf, 'note', 'onsite', 'x')).toBe(wf);
+    expect(renameBranch(wf, 'route', 'nope', 'x')).toBe(wf);
+    expect(renameBranch(wf, 'route', 'onsite', '')).toBe(wf);
+    expect(renameBranch(wf, 'missing', 'onsite', 'x')).toBe(wf);
+  });
+  it('works inside a fanout body', () => {
+    const inner: Workflow = {
+      ...tiny(),
+      steps: [{ id: 'each', type: 'fanout', input: {}, steps: [{ id: 'sw', type: 'switch' }, { id: 'b', type: 'transform' }], edges: [{ from: 'sw', to: 'b', branch: 'x' }] }],
+    };
+    const next = renameBranch(inner, 'sw', 'x', 'y');
+    expect(findStep(next, 'each')?.step.edges).toEqual([{ from: 'sw', to: 'b', branch: 'y' }]);
+  });
+});
+
+describe('caseBranchRenames', () => {
+  const cases = (...names: string[]) => names.map((name) => ({ name, when: true }));
+  it('a renamed case takes its edges along', () => {
+    expect(caseBranchRenames(cases('offer', 'onsite'), cases('offer', 'onsit')).renames).toEqual([['onsite', 'onsit']]);
+  });
+  it('nothing when names stay or cases are added or removed', () => {
+    expect(caseBranchRenames(cases('a', 'b'), cases('a', 'b')).renames).toEqual([]);
+    expect(caseBranchRenames(cases('a'), cases('a', 'b')).renames).toEqual([]);
+    expect(caseBranchRenames(cases('a', 'b'), cases('b')).renames).toEqual([]);
+    expect(caseBranchRenames(undefined, cases('a')).renames).toEqual([]);
+  });
+  it('an emptied name keeps the edges until it is typed again', () => {
+    const first = caseBranchRenames(cases('a', 'x'), cases('a', ''));
+    expect(first).toEqual({ renames: [], pending: { 1: 'x' } });
+    const second = caseBranchRenames(cases('a', ''), cases('a', 'y'), first.pending);
+    expect(second).toEqual({ renames: [['x', 'y']], pending: {} });
+  });
+  it('a name clashing for now with another case or a static branch waits', () => {
+    const first = caseBranchRenames(cases('a', 'ab'), cases('a', 'a'));
+    expect(first).toEqual({ renames: [], pending: { 1: 'ab' } });
+    expect(caseBranchRenames(cases('a', 'a'), cases('a', 'ac'), first.pending).renames).toEqual([['ab', 'ac']]);
+    const dflt = caseBranchRenames(cases('defaul'), cases('default'), {}, ['default']);
+    expect(dflt).toEqual({ renames: [], pending: { 0: 'defaul' } });
+  });
+  it('applied with renameBranch, edges follow the typing', () => {
+    let wf = example('route-by-stage.json');
+    const route = findStep(wf, 'route')!.step;
+    let before = route.input?.cases as { name: string }[];
+    let pending = {};
+    for (const name of ['onsit', 'onsi', '', 'i', 'interview']) {
+      const after = before.map((c) => (c.name === before[1].name ? { ...c, name } : c));
+      const r = caseBranchRenames(before, after, pending);
+      pending = r.pending;
+      for (const [a, b] of r.renames) wf = renameBranch(wf, 'route', a, b);
+      before = after;
+    }
+    expect(wf.edges).toContainEqual({ from: 'route', to: 'cool_down', branch: 'interview' });
+  });
+});
+
+describe('keyboardMoves', () => {
+  const pos = (id: string, x: number, y: number, dragging?: boolean) => ({ id, type: 'position' as const, position: { x, y }, dragging });
+  it('returns the final positions of an arrow-key move', () => {
+    const drag = { current: false };
+    expect(keyboardMoves([pos('a', 5, 0, false), pos('b', 10, 5, false)], drag)).toEqual({ a: { x: 5, y: 0 }, b: { x: 10, y: 5 } });
+  });
+  it('ignores a mouse drag: its moves, and its final changes (the drag stop saves)', () => {
+    const drag = { current: false };
+    expect(keyboardMoves([pos('a', 1, 1, true)], drag)).toBeNull();
+    expect(drag.current).toBe(true);
+    expect(keyboardMoves([pos('a', 2, 2, false)], drag)).toBeNull();
+    expect(drag.current).toBe(false);
+    expect(keyboardMoves([pos('a', 7, 2, false)], drag)).toEqual({ a: { x: 7, y: 2 } });
+  });
+  it('ignores other changes and the trigger', () => {
+    const drag = { current: false };
+    expect(keyboardMoves([{ id: 'a', type: 'select', selected: true }, { id: 'a', type: 'position' }, pos(TRIGGER_ID, 0, 0, false)], drag)).toBeNull();
+  });
+  it('feeds moveSteps', () => {
+    const wf = tiny();
+    const id = wf.steps![0].id;
+    const moves = keyboardMoves([pos(id, 40.4, 85, false)], { current: false })!;
+    expect(findStep(moveSteps(wf, moves), id)?.step.position).toEqual({ x: 40, y: 85 });
   });
 });

@@ -15,7 +15,7 @@
 //    the trigger fires). Inside a fanout no implicit edges are drawn: the
 //    group's header says the body runs once per item, and its steps with no
 //    incoming edge start each time.
-import type { Edge as RFEdge, Node as RFNode } from '@xyflow/react';
+import type { Edge as RFEdge, Node as RFNode, NodeChange } from '@xyflow/react';
 import type { Edge, Position, Problem, Step, StepStatus, StepType, Trigger, TriggerType, Workflow } from '../api/types';
 import type { Catalog } from '../catalog';
 import { TRIGGER_ID, allStepIds, branchesOf, findStep, problemsByNode, scopeOf, uniqueStepId, updateStep, walkSteps } from '../model';
@@ -278,23 +278,6 @@ function testId(id: string): RFNode['domAttributes'] {
   return { 'data-testid': `node-${id}` } as RFNode['domAttributes'];
 }
 
-/**
- * Step statuses for the run overlay from a run's step runs (keyed by step
- * run key: "id" or, inside a fanout, "<fanout>[<i>].<id>"). A body step's
- * status sums up its iterations: failed if any failed, else running,
- * waiting, pending, cancelled, succeeded, skipped in that order.
- */
-export function statusesFromRun(stepRuns: Record<string, { status: StepStatus }>): Record<string, StepStatus> {
-  const order: StepStatus[] = ['failed', 'running', 'waiting', 'pending', 'cancelled', 'succeeded', 'skipped'];
-  const out: Record<string, StepStatus> = {};
-  for (const [key, run] of Object.entries(stepRuns)) {
-    const id = key.slice(key.lastIndexOf('.') + 1);
-    const prev = out[id];
-    if (!prev || order.indexOf(run.status) < order.indexOf(prev)) out[id] = run.status;
-  }
-  return out;
-}
-
 /** The problem messages of each node, for toGraph's opts.problems. */
 export function problemMessages(wf: Workflow, problems: Problem[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -537,6 +520,37 @@ export function moveSteps(wf: Workflow, moves: Record<string, Position>): Workfl
 }
 
 /**
+ * The step positions to save from a batch of React Flow node changes: the
+ * final position changes (dragging false) of a move made outside a mouse
+ * drag (the arrow keys: React Flow fires no drag stop for them), or null.
+ * drag.current says a mouse drag is in progress: its changes (dragging
+ * true) set it, and the final changes that end it (saved by the drag stop
+ * handler, or an aborted drag putting the nodes back) clear it and are not
+ * returned. The trigger's position is never saved.
+ */
+export function keyboardMoves(changes: NodeChange<FlowNode>[], drag: { current: boolean }): Record<string, Position> | null {
+  const moves: Record<string, Position> = {};
+  let any = false;
+  let ended = false;
+  for (const c of changes) {
+    if (c.type !== 'position' || !c.position) continue;
+    if (c.dragging) {
+      drag.current = true;
+      continue;
+    }
+    if (drag.current) {
+      ended = true;
+      continue;
+    }
+    if (c.id === TRIGGER_ID) continue;
+    moves[c.id] = c.position;
+    any = true;
+  }
+  if (ended) drag.current = false;
+  return any ? moves : null;
+}
+
+/**
  * Copies steps (a fanout with its body) and the edges among them. A step
  * inside a fanout that is copied too comes with the fanout. Steps with no
  * stored position take the one in positions (where the canvas shows them).
@@ -648,6 +662,75 @@ export function renameStep(wf: Workflow, oldId: string, newId: string): EditResu
   return { wf: next };
 }
 
+/**
+ * Renames a branch of a step: every edge from stepId whose branch is
+ * oldBranch gets newBranch (a switch case was renamed). Returns wf itself
+ * when no edge changes or newBranch is empty.
+ */
+export function renameBranch(wf: Workflow, stepId: string, oldBranch: string, newBranch: string): Workflow {
+  if (!oldBranch || !newBranch || oldBranch === newBranch) return wf;
+  const loc = findStep(wf, stepId);
+  if (!loc) return wf;
+  return mapScope(wf, loc.parent?.id ?? null, (steps, edges) => {
+    let changed = false;
+    const next = edges.map((e) => {
+      if (e.from !== stepId || e.branch !== oldBranch) return e;
+      changed = true;
+      return { ...e, branch: newBranch };
+    });
+    return { steps, edges: changed ? next : edges };
+  });
+}
+
+/**
+ * Case index -> the branch name its edges still use, for a case whose
+ * name is empty or clashes with another branch for now (being retyped).
+ */
+export type PendingCaseBranches = Record<number, string>;
+
+function caseName(c: unknown): string {
+  const n = c && typeof c === 'object' ? (c as { name?: unknown }).name : undefined;
+  return typeof n === 'string' ? n : '';
+}
+
+/**
+ * The branch renames a change of a switch's cases calls for: a case whose
+ * name changed at the same index takes its edges along ([old, new] pairs,
+ * for renameBranch). While a name is empty or the same as another branch
+ * (a name being retyped), the edges stay, and the name they use is kept in
+ * pending, so they follow once the name is unique again. Adding, removing
+ * or moving cases (the list's length changes) renames nothing.
+ */
+export function caseBranchRenames(
+  oldCases: unknown,
+  newCases: unknown,
+  pending: PendingCaseBranches = {},
+  staticBranches: string[] = [],
+): { renames: [string, string][]; pending: PendingCaseBranches } {
+  const renames: [string, string][] = [];
+  if (!Array.isArray(oldCases) || !Array.isArray(newCases) || oldCases.length !== newCases.length) return { renames, pending: {} };
+  const before = oldCases.map(caseName);
+  const after = newCases.map(caseName);
+  const out: PendingCaseBranches = { ...pending };
+  for (let i = 0; i < after.length; i++) {
+    const o = before[i];
+    const n = after[i];
+    if (o === n) continue;
+    const from = out[i] ?? o;
+    if (!from) continue;
+    const clash = (name: string, names: string[]) => staticBranches.includes(name) || names.some((x, j) => j !== i && x === name);
+    if (n === '' || clash(n, after)) {
+      out[i] = from;
+      continue;
+    }
+    delete out[i];
+    // a name another case uses too: its edges are not this case's alone
+    if (clash(from, before) || from === n) continue;
+    renames.push([from, n]);
+  }
+  return { renames, pending: out };
+}
+
 // ---------------------------------------------------------------- references
 
 /**
@@ -712,10 +795,11 @@ function closingOf(s: string, from: number): number {
 }
 
 const IDENT = /[A-Za-z0-9_$]/;
-const DOT_REF = /^steps\.([A-Za-z_][A-Za-z0-9_]*)/;
-const INDEX_REF = /^steps\s*\[\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\1\s*\]/;
+// steps.x and steps?.x; steps['x'] and steps?.['x'] (the templating accepts both)
+const DOT_REF = /^steps(\s*\??\.\s*)([A-Za-z_][A-Za-z0-9_]*)/;
+const INDEX_REF = /^steps\s*(?:\?\.\s*)?\[\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\1\s*\]/;
 
-/** Rewrites steps.<old> (and steps['old']) in an expression, outside string literals. */
+/** Rewrites steps.<old> (steps?.old, steps['old'], steps?.['old']) in an expression, outside string literals. */
 function rewriteExpr(expr: string, renames: Map<string, string>): string {
   let out = '';
   let i = 0;
@@ -732,8 +816,8 @@ function rewriteExpr(expr: string, renames: Map<string, string>): string {
     if (c === 's' && !IDENT.test(prev) && prev !== '.') {
       const rest = expr.slice(i);
       const dot = DOT_REF.exec(rest);
-      if (dot && renames.has(dot[1])) {
-        out += 'steps.' + renames.get(dot[1]);
+      if (dot && renames.has(dot[2]) && !IDENT.test(rest.charAt(dot[0].length))) {
+        out += 'steps' + dot[1] + renames.get(dot[2]);
         i += dot[0].length;
         continue;
       }

@@ -266,6 +266,16 @@ export function ConnectionsPage() {
   const [reconnects, setReconnects] = useState<Record<string, { busy: boolean; error: string; flow?: OAuthFlow; url?: string }>>({});
   const [notice, setNotice] = useState('');
   const wantNew = query.get('new') === '1';
+  /** The reconnect sign-ins in progress, all cancelled when the page is left. */
+  const flows = useRef(new Set<OAuthFlow>());
+
+  useEffect(() => {
+    const running = flows.current;
+    return () => {
+      for (const f of running) f.cancel();
+      running.clear();
+    };
+  }, []);
 
   const load = useCallback(async () => {
     try {
@@ -317,8 +327,9 @@ export function ConnectionsPage() {
       () => connectedSince(c.name, c.updated_at),
     );
     setReconnects((r) => ({ ...r, [c.name]: { ...r[c.name], flow } }));
+    flows.current.add(flow);
     try {
-      const out = await flow.done;
+      const out = await flow.done.finally(() => flows.current.delete(flow));
       if (out.kind === 'cancelled') {
         setReconnects((r) => ({ ...r, [c.name]: { busy: false, error: '' } }));
         return;
@@ -615,6 +626,9 @@ function ConnectDialog({ open, existing, names, onClose, onConnected }: ConnectD
   const [waiting, setWaiting] = useState<{ url?: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const flowRef = useRef<OAuthFlow | null>(null);
+
+  // Leaving the page (not only closing the dialog) ends a sign-in in progress.
+  useEffect(() => () => flowRef.current?.cancel(), []);
 
   // A fresh form each time it opens; secrets never outlive the dialog.
   useEffect(() => {

@@ -1,12 +1,14 @@
 // The event inbox: everything that arrived from Lever (webhooks, polls)
 // and the API, whether a workflow picked it up, and the runs it started.
 // An event opens in a dialog with its data; an admin can replay it.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { api } from '../api/client';
 import type { InboxEvent } from '../api/types';
 import { useCatalog } from '../catalog';
 import { linkProps, navigate, useLocation } from '../router';
 import { errorMessage } from '../components/errors';
+import { usePagedList } from '../hooks/usePagedList';
+import { useUrlFilters } from '../hooks/useUrlFilters';
 import { JsonTree } from '../components/JsonTree';
 import { Modal } from '../components/Modal';
 import { StatusBadge, statusWord } from '../components/StatusBadge';
@@ -25,71 +27,44 @@ function sourceWord(s: string): string {
   return SOURCES.find(([k]) => k === s)?.[1] ?? s;
 }
 
-interface Filters {
-  type: string;
-  source: string;
-  status: string;
-}
+const FILTER_KEYS = ['type', 'source', 'status'] as const;
 
-function hrefOf(f: Filters, event?: string): string {
-  const q = new URLSearchParams();
-  if (f.type) q.set('type', f.type);
-  if (f.source) q.set('source', f.source);
-  if (f.status) q.set('status', f.status);
-  if (event) q.set('event', event);
-  const s = q.toString();
-  return '/events' + (s ? '?' + s : '');
+/**
+ * Whether the server can replay an event from this source: it routes
+ * Lever webhooks and polls again, but refuses API calls (409), whose runs
+ * are retried from the run instead (triggers/router.go).
+ */
+function replayable(source: string): boolean {
+  return source === 'lever' || source === 'poll';
 }
 
 export function EventsPage() {
   const catalog = useCatalog();
   const { query } = useLocation();
-  const type = query.get('type') ?? '';
-  const source = query.get('source') ?? '';
-  const status = query.get('status') ?? '';
-  const filters = useMemo<Filters>(() => ({ type, source, status }), [type, source, status]);
+  const { filters, filtered, setFilter, clear, hrefWith } = useUrlFilters('/events', FILTER_KEYS);
   const openId = query.get('event') ?? '';
   const [typeDraft, setTypeDraft] = useState(filters.type);
-  const [events, setEvents] = useState<InboxEvent[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState('');
-  const [loadingMore, setLoadingMore] = useState(false);
 
   useEffect(() => setTypeDraft(filters.type), [filters.type]);
 
-  const load = useCallback(async () => {
-    try {
-      const p = await api.listEvents({ ...filters, limit: PAGE });
-      setEvents(p.events);
-      setNext(p.next);
-      setError('');
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  }, [filters]);
+  // The first page, again whenever the filters change; an answer for old
+  // filters never lands.
+  const {
+    items: events,
+    next,
+    error,
+    loadingMore,
+    loadMore,
+    refresh,
+  } = usePagedList<InboxEvent>(
+    ({ limit, after, signal }) =>
+      api.listEvents({ ...filters, limit, after }, signal).then((p) => ({ items: p.events, next: p.next })),
+    [filters],
+    { pageSize: PAGE },
+  );
 
-  useEffect(() => {
-    setEvents(null);
-    void load();
-  }, [load]);
-
-  async function loadMore() {
-    if (!next) return;
-    setLoadingMore(true);
-    try {
-      const p = await api.listEvents({ ...filters, limit: PAGE, after: next });
-      setEvents((old) => [...(old ?? []), ...p.events]);
-      setNext(p.next);
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setLoadingMore(false);
-    }
-  }
-
-  const setFilter = (patch: Partial<Filters>) => navigate(hrefOf({ ...filters, ...patch }), true);
-  const open = (id: string) => navigate(hrefOf(filters, id));
-  const close = () => navigate(hrefOf(filters), true);
+  const open = (id: string) => navigate(hrefWith({ event: id }));
+  const close = () => navigate(hrefWith(), true);
 
   // The Lever event names the catalog knows, as suggestions for the type filter.
   const knownTypes = useMemo(() => {
@@ -97,14 +72,13 @@ export function EventsPage() {
     for (const t of catalog.triggerTypes) for (const e of t.lever_events ?? []) s.add(e);
     return [...s].sort();
   }, [catalog]);
-  const filtered = !!(filters.type || filters.source || filters.status);
 
   return (
     <div className="page">
       <div className="page-head">
         <h1>Event inbox</h1>
         <span className="spacer" />
-        <button type="button" onClick={() => void load()}>
+        <button type="button" onClick={() => void refresh()}>
           Refresh
         </button>
       </div>
@@ -161,7 +135,7 @@ export function EventsPage() {
           Apply filters
         </button>
         {filtered && (
-          <button type="button" onClick={() => navigate('/events', true)}>
+          <button type="button" onClick={clear}>
             Clear filters
           </button>
         )}
@@ -229,7 +203,7 @@ export function EventsPage() {
         </p>
       )}
 
-      <EventDialog id={openId} onClose={close} onReplayed={() => void load()} />
+      <EventDialog id={openId} onClose={close} onReplayed={() => void refresh()} />
     </div>
   );
 }
@@ -289,7 +263,7 @@ function EventDialog({ id, onClose, onReplayed }: { id: string; onClose: () => v
       testId="event-dialog"
       actions={
         <>
-          {ev && (
+          {ev && replayable(ev.source) && (
             <button type="button" className="primary" onClick={() => void doReplay()} disabled={replaying || ev.status === 'pending'} data-testid="replay-event" title="Send this event to the matching workflows again">
               {replaying ? 'Replaying…' : 'Replay'}
             </button>
@@ -349,7 +323,14 @@ function EventDialog({ id, onClose, onReplayed }: { id: string; onClose: () => v
               </>
             )}
           </dl>
-          {ev.status === 'pending' && <div className="alert info">This event is waiting to be routed; it can be replayed once it has been.</div>}
+          {!replayable(ev.source) && (
+            <div className="alert info" data-testid="replay-unavailable">
+              {ev.source === 'api'
+                ? `Runs started over the API are retried from their run, not replayed.${(ev.runs ?? []).length > 0 ? ' Open the run below and retry it there.' : ''}`
+                : 'Only events from Lever (webhooks and checks) can be replayed.'}
+            </div>
+          )}
+          {ev.status === 'pending' && replayable(ev.source) && <div className="alert info">This event is waiting to be routed; it can be replayed once it has been.</div>}
           {ev.error && (
             <div className="alert error" role="alert">
               {ev.error}

@@ -1,7 +1,7 @@
 // One run: its status and error up top, the workflow as it ran (the
 // version the run used) with each step coloured by how it went, and the
 // selected step's details beside it. While the run is going the page
-// follows it every second.
+// follows it: every second while it runs, less often while it waits.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, ApiError } from '../api/client';
 import type { Run, WorkflowView } from '../api/types';
@@ -11,13 +11,15 @@ import { allStepIds, findStep, TRIGGER_ID } from '../model';
 import { linkProps, navigate } from '../router';
 import { defaultStep, isFinished, parseStepKey, stepStatuses } from '../runStatus';
 import { errorMessage, isAbort } from '../components/errors';
+import { nextPollDelay } from '../hooks/pollDelay';
 import { JsonTree } from '../components/JsonTree';
 import { StatusBadge } from '../components/StatusBadge';
 import { StepRunDetails } from '../components/StepRunDetails';
 import { durationBetween, formatTime, relativeTime } from '../components/time';
 import '../components/components.css';
 
-const POLL_MS = 1000;
+/** After a failed look (the server may be restarting). */
+const RETRY_MS = 3000;
 
 export function RunPage({ runId }: { runId: string }) {
   const catalog = useCatalog();
@@ -33,17 +35,34 @@ export function RunPage({ runId }: { runId: string }) {
   /** Bumped to load again (after an action) and to restart polling. */
   const [generation, setGeneration] = useState(0);
 
-  // Load the run, then follow it every second until it finishes.
+  // Load the run, then follow it until it finishes: every second while
+  // it is queued or running, every 15 s (or at wake_at) while it waits,
+  // and not at all while this tab is hidden.
   useEffect(() => {
     const ctl = new AbortController();
     let timer = 0;
-    const tick = async () => {
+    let inFlight = false;
+    /** A look came due while the tab was hidden: take it on return. */
+    let due = false;
+    const schedule = (ms: number) => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => void tick(), ms);
+    };
+    const tick = async (first = false) => {
+      timer = 0;
+      if (ctl.signal.aborted) return;
+      if (!first && document.visibilityState === 'hidden') {
+        due = true;
+        return;
+      }
+      inFlight = true;
       try {
         const r = await api.getRun(runId, ctl.signal);
         if (ctl.signal.aborted) return;
         setRun(r);
         setLoadError('');
-        if (!isFinished(r.status)) timer = window.setTimeout(tick, POLL_MS);
+        const delay = nextPollDelay(r);
+        if (delay !== null) schedule(delay);
       } catch (e) {
         if (isAbort(e) || ctl.signal.aborted) return;
         if (e instanceof ApiError && e.status === 404) {
@@ -51,13 +70,23 @@ export function RunPage({ runId }: { runId: string }) {
           return;
         }
         setLoadError(errorMessage(e));
-        timer = window.setTimeout(tick, POLL_MS * 3); // the server may be restarting: keep trying
+        schedule(RETRY_MS); // the server may be restarting: keep trying
+      } finally {
+        inFlight = false;
       }
     };
-    void tick();
+    const onVisibility = () => {
+      if (document.visibilityState !== 'visible' || !due || inFlight) return;
+      due = false;
+      window.clearTimeout(timer);
+      void tick();
+    };
+    document.addEventListener('visibilitychange', onVisibility);
+    void tick(true);
     return () => {
       ctl.abort();
       window.clearTimeout(timer);
+      document.removeEventListener('visibilitychange', onVisibility);
     };
   }, [runId, generation]);
 

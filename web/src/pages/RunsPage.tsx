@@ -2,15 +2,18 @@
 // The filters live in the URL (?workflow_id=&status=&trigger_type=&since=
 // &until=) so a filtered list can be shared. While a listed run is still
 // going the list refreshes itself every 3 seconds.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { api } from '../api/client';
 import type { RunStatus, RunSummary, WorkflowListItem } from '../api/types';
 import { useCatalog } from '../catalog';
-import { navigate, useLocation } from '../router';
-import { errorMessage, isAbort } from '../components/errors';
+import { linkProps, navigate } from '../router';
+import { errorMessage } from '../components/errors';
 import { Modal } from '../components/Modal';
 import { StatusBadge, statusWord } from '../components/StatusBadge';
 import { durationBetween, formatTime, fromLocalInput, relativeTime, toLocalInput } from '../components/time';
+import { usePagedList } from '../hooks/usePagedList';
+import { useUrlFilters } from '../hooks/useUrlFilters';
+import { rangeProblem, untilForApi } from '../hooks/timeRange';
 import { isActive } from '../runStatus';
 import '../components/components.css';
 
@@ -20,32 +23,7 @@ const PAGE = 50;
 export const BULK_RETRY_MAX = 100;
 const REFRESH_MS = 3000;
 
-interface Filters {
-  workflow_id: string;
-  status: string;
-  trigger_type: string;
-  since: string;
-  until: string;
-}
-
-const FILTER_KEYS: (keyof Filters)[] = ['workflow_id', 'status', 'trigger_type', 'since', 'until'];
-
-function filtersOf(q: URLSearchParams): Filters {
-  return {
-    workflow_id: q.get('workflow_id') ?? '',
-    status: q.get('status') ?? '',
-    trigger_type: q.get('trigger_type') ?? '',
-    since: q.get('since') ?? '',
-    until: q.get('until') ?? '',
-  };
-}
-
-function hrefOf(f: Filters): string {
-  const q = new URLSearchParams();
-  for (const k of FILTER_KEYS) if (f[k]) q.set(k, f[k]);
-  const s = q.toString();
-  return '/runs' + (s ? '?' + s : '');
-}
+const FILTER_KEYS = ['workflow_id', 'status', 'trigger_type', 'since', 'until'] as const;
 
 /** The first line of an error, for the table. */
 function firstLine(s: string): string {
@@ -55,21 +33,11 @@ function firstLine(s: string): string {
 
 export function RunsPage() {
   const catalog = useCatalog();
-  const { query } = useLocation();
-  const qs = query.toString();
-  const filters = useMemo(() => filtersOf(new URLSearchParams(qs)), [qs]);
+  const { filters, filtered, setFilter: setUrlFilter, clear } = useUrlFilters('/runs', FILTER_KEYS);
   const [workflows, setWorkflows] = useState<WorkflowListItem[]>([]);
-  const [runs, setRuns] = useState<RunSummary[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState('');
-  const [loadingMore, setLoadingMore] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [retrying, setRetrying] = useState(false);
   const [retryResult, setRetryResult] = useState<{ ok: boolean; text: string } | null>(null);
-  const runsRef = useRef<RunSummary[] | null>(null);
-  useEffect(() => {
-    runsRef.current = runs;
-  }, [runs]);
 
   useEffect(() => {
     api
@@ -78,78 +46,47 @@ export function RunsPage() {
       .catch(() => {}); // the names are a nicety; ids show without them
   }, []);
 
+  // "To" is a minute (the picker has no seconds) and the API's until is
+  // exclusive: send the end of that minute.
+  const badRange = rangeProblem(filters.since, filters.until);
   const apiFilter = useMemo(
     () => ({
       workflow_id: filters.workflow_id || undefined,
       status: filters.status || undefined,
       trigger_type: filters.trigger_type || undefined,
       since: filters.since || undefined,
-      until: filters.until || undefined,
+      until: untilForApi(filters.until) || undefined,
     }),
     [filters],
   );
 
-  // The first page, again whenever the filters change.
-  useEffect(() => {
-    let cancelled = false;
-    setRuns(null);
-    setError('');
-    api
-      .listRuns({ ...apiFilter, limit: PAGE })
-      .then((p) => {
-        if (cancelled) return;
-        setRuns(p.runs);
-        setNext(p.next);
-      })
-      .catch((e) => !cancelled && !isAbort(e) && setError(errorMessage(e)));
-    return () => {
-      cancelled = true;
-    };
-  }, [apiFilter]);
-
-  /** Reloads the pages shown so far (up to 200 runs), keeping any beyond. */
-  const refresh = useCallback(async () => {
-    const shown = runsRef.current?.length ?? 0;
-    const limit = Math.min(200, Math.max(PAGE, shown));
-    const p = await api.listRuns({ ...apiFilter, limit });
-    setRuns((old) => {
-      if (!old || old.length <= limit) return p.runs;
-      const ids = new Set(p.runs.map((r) => r.id));
-      return [...p.runs, ...old.slice(limit).filter((r) => !ids.has(r.id))];
-    });
-    if (shown <= limit) setNext(p.next);
-  }, [apiFilter]);
+  // The first page, again whenever the filters change; an answer for old
+  // filters never lands.
+  const list = usePagedList<RunSummary>(
+    ({ limit, after, signal }) =>
+      api.listRuns({ ...apiFilter, limit, after }, signal).then((p) => ({ items: p.runs, next: p.next })),
+    [apiFilter],
+    { pageSize: PAGE, enabled: !badRange },
+  );
+  const { items: runs, next, error, loadingMore, loadMore, refresh } = list;
 
   const anyActive = !!runs?.some((r) => isActive(r.status));
   useEffect(() => {
     if (!anyActive) return;
     const t = window.setInterval(() => {
       if (document.visibilityState === 'hidden') return;
-      refresh().catch(() => {}); // a missed refresh is retried in 3 s
+      void refresh({ quiet: true }); // a missed refresh is retried in 3 s
     }, REFRESH_MS);
     return () => window.clearInterval(t);
   }, [anyActive, refresh]);
 
-  async function loadMore() {
-    if (!next) return;
-    setLoadingMore(true);
-    try {
-      const p = await api.listRuns({ ...apiFilter, limit: PAGE, after: next });
-      setRuns((old) => [...(old ?? []), ...p.runs]);
-      setNext(p.next);
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setLoadingMore(false);
-    }
-  }
-
-  function setFilter(patch: Partial<Filters>) {
+  function setFilter(patch: Partial<typeof filters>) {
     setRetryResult(null);
-    navigate(hrefOf({ ...filters, ...patch }), true);
+    setUrlFilter(patch);
   }
 
   async function bulkRetry() {
+    if (badRange) return;
     setRetrying(true);
     try {
       const res = await api.retryRuns({
@@ -166,7 +103,7 @@ export function RunsPage() {
       });
       setConfirming(false);
       // The retried runs are queued now: the list leaves the failed filter.
-      await refresh().catch(() => {});
+      await refresh({ quiet: true });
     } catch (e) {
       setRetryResult({ ok: false, text: `The runs could not be retried: ${errorMessage(e)}` });
       setConfirming(false);
@@ -177,7 +114,6 @@ export function RunsPage() {
 
   const names = useMemo(() => new Map(workflows.map((w) => [w.id, w])), [workflows]);
   const canBulkRetry = filters.status === 'failed' || filters.status === 'cancelled';
-  const filtered = FILTER_KEYS.some((k) => filters[k]);
   const statusWordLower = filters.status ? statusWord(filters.status).toLowerCase() : '';
 
   return (
@@ -186,7 +122,7 @@ export function RunsPage() {
         <h1>Runs</h1>
         <span className="spacer" />
         {canBulkRetry && (
-          <button type="button" data-testid="bulk-retry" onClick={() => setConfirming(true)} disabled={!runs || runs.length === 0}>
+          <button type="button" data-testid="bulk-retry" onClick={() => setConfirming(true)} disabled={!runs || runs.length === 0 || !!badRange}>
             Retry {statusWordLower} runs
           </button>
         )}
@@ -236,7 +172,10 @@ export function RunsPage() {
           <input type="datetime-local" value={toLocalInput(filters.until)} onChange={(e) => setFilter({ until: fromLocalInput(e.target.value) })} data-testid="runs-filter-until" />
         </label>
         {filtered && (
-          <button type="button" onClick={() => navigate('/runs', true)}>
+          <button type="button" onClick={() => {
+              setRetryResult(null);
+              clear();
+            }}>
             Clear filters
           </button>
         )}
@@ -247,12 +186,17 @@ export function RunsPage() {
           {retryResult.text}
         </div>
       )}
+      {badRange && (
+        <div className="alert error" role="alert" data-testid="runs-range-error">
+          {badRange}
+        </div>
+      )}
       {error && (
         <div className="alert error" role="alert">
           The runs could not be loaded: {error}
         </div>
       )}
-      {runs === null && !error && <p className="muted">Loading…</p>}
+      {runs === null && !error && !badRange && <p className="muted">Loading…</p>}
       {runs !== null && runs.length === 0 && (
         <div className="empty">{filtered ? 'No runs match these filters.' : 'No runs yet. Runs appear here when a workflow starts.'}</div>
       )}
@@ -273,24 +217,21 @@ export function RunsPage() {
               const wf = names.get(r.workflow_id);
               const ttype = r.trigger_type ?? wf?.trigger.type;
               const href = `/runs/${encodeURIComponent(r.id)}`;
-              const open = () => navigate(href);
               return (
                 <tr
                   key={r.id}
                   className="clickable"
                   data-testid={`run-row-${r.id}`}
-                  tabIndex={0}
-                  aria-label={`Run of ${wf?.name ?? r.workflow_id}, ${statusWord(r.status)}, ${relativeTime(r.created_at)}`}
                   onClick={(e) => {
-                    if ((e.target as HTMLElement).closest('a')) return;
-                    open();
-                  }}
-                  onKeyDown={(e) => {
-                    if (e.key === 'Enter' && e.target === e.currentTarget) open();
+                    // The link in the first cell is for the keyboard (and a new tab); the row is for the mouse.
+                    if ((e.target as HTMLElement).closest('a, button')) return;
+                    navigate(href);
                   }}
                 >
                   <td>
-                    <StatusBadge status={r.status} />
+                    <a {...linkProps(href)} className="row-link" aria-label={`Run of ${wf?.name ?? r.workflow_id}, ${statusWord(r.status)}, ${relativeTime(r.created_at)}`}>
+                      <StatusBadge status={r.status} />
+                    </a>
                     {r.cancel_requested && isActive(r.status) && <span className="muted small"> cancelling…</span>}
                   </td>
                   <td>

@@ -1,10 +1,13 @@
 // The home page: every workflow with its trigger, whether it is on, how
 // its runs went, and the ways to make a new one (blank or from a file).
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { jsonSyntaxError } from '../components/jsonError';
 import { api, ApiError } from '../api/client';
-import type { Problem, Workflow, WorkflowListItem } from '../api/types';
+import type { Workflow, WorkflowListItem } from '../api/types';
 import { useCatalog } from '../catalog';
+import { describeProblems } from '../hooks/problemText';
+import type { ShownProblem } from '../hooks/problemText';
+import { usePagedList } from '../hooks/usePagedList';
 import { linkProps, navigate } from '../router';
 import { errorMessage } from '../components/errors';
 import { StatusBadge } from '../components/StatusBadge';
@@ -13,52 +16,34 @@ import '../components/components.css';
 
 interface Failure {
   message: string;
-  problems: Problem[];
+  problems: ShownProblem[];
 }
 
 function failureOf(e: unknown): Failure {
-  return { message: errorMessage(e), problems: e instanceof ApiError ? e.problems : [] };
+  return { message: errorMessage(e), problems: e instanceof ApiError ? e.problems.map((p) => ({ where: '', field: p.path, message: p.message })) : [] };
 }
 
 export function WorkflowsPage() {
   const catalog = useCatalog();
-  const [workflows, setWorkflows] = useState<WorkflowListItem[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [loadError, setLoadError] = useState('');
-  const [loadingMore, setLoadingMore] = useState(false);
   const [failure, setFailure] = useState<(Failure & { title: string }) | null>(null);
   const [busy, setBusy] = useState<Record<string, boolean>>({});
   const [importing, setImporting] = useState(false);
   const fileRef = useRef<HTMLInputElement>(null);
 
-  const load = useCallback(async () => {
-    try {
-      const page = await api.listWorkflows({ limit: 100 });
-      setWorkflows(page.workflows);
-      setNext(page.next);
-      setLoadError('');
-    } catch (e) {
-      setLoadError(errorMessage(e));
-    }
-  }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  async function loadMore() {
-    if (!next) return;
-    setLoadingMore(true);
-    try {
-      const page = await api.listWorkflows({ limit: 100, after: next });
-      setWorkflows((w) => [...(w ?? []), ...page.workflows]);
-      setNext(page.next);
-    } catch (e) {
-      setLoadError(errorMessage(e));
-    } finally {
-      setLoadingMore(false);
-    }
-  }
+  const {
+    items: workflows,
+    next,
+    error: loadError,
+    loadingMore,
+    loadMore,
+    refresh,
+    update,
+  } = usePagedList<WorkflowListItem>(
+    ({ limit, after, signal }) =>
+      api.listWorkflows({ limit, after }, signal).then((p) => ({ items: p.workflows, next: p.next })),
+    [],
+    { pageSize: 100 },
+  );
 
   async function toggle(wf: WorkflowListItem) {
     const turnOn = !wf.enabled;
@@ -67,12 +52,20 @@ export function WorkflowsPage() {
     try {
       if (turnOn) await api.enableWorkflow(wf.id);
       else await api.disableWorkflow(wf.id);
-      setWorkflows((list) => list?.map((w) => (w.id === wf.id ? { ...w, enabled: turnOn } : w)) ?? null);
+      update((list) => list.map((w) => (w.id === wf.id ? { ...w, enabled: turnOn } : w)));
     } catch (e) {
-      setFailure({
-        title: turnOn ? `“${wf.name}” cannot be turned on yet` : `“${wf.name}” could not be turned off`,
-        ...failureOf(e),
-      });
+      const title = turnOn ? `“${wf.name}” cannot be turned on yet` : `“${wf.name}” could not be turned off`;
+      const f = failureOf(e);
+      if (e instanceof ApiError && e.problems.length > 0) {
+        // Say which step and field each problem is about, from the workflow itself.
+        try {
+          const view = await api.getWorkflow(wf.id);
+          f.problems = describeProblems(view.workflow, e.problems);
+        } catch {
+          // the paths are shown as they are
+        }
+      }
+      setFailure({ title, ...f });
     } finally {
       setBusy((b) => ({ ...b, [wf.id]: false }));
     }
@@ -139,8 +132,10 @@ export function WorkflowsPage() {
               <ul>
                 {failure.problems.map((p, i) => (
                   <li key={i}>
-                    {p.path && <code>{p.path}</code>}
-                    {p.path && ': '}
+                    {p.where && <strong>{p.where}</strong>}
+                    {p.where && p.field && ', field '}
+                    {p.field && <code>{p.field}</code>}
+                    {(p.where || p.field) && ': '}
                     {p.message}
                   </li>
                 ))}
@@ -157,7 +152,7 @@ export function WorkflowsPage() {
       {loadError && (
         <div className="alert error" role="alert">
           The workflows could not be loaded: {loadError}{' '}
-          <button type="button" className="link" onClick={() => void load()}>
+          <button type="button" className="link" onClick={() => void refresh()}>
             Try again
           </button>
         </div>

@@ -166,11 +166,16 @@ export function RefInput(props: RefInputProps) {
         }
         break;
       case 'Enter':
-      case 'Tab':
         if (flat[active]) {
           e.preventDefault();
           choose(flat[active]);
-        } else if (e.key === 'Enter' && !multiline) e.preventDefault();
+        } else if (!multiline) e.preventDefault();
+        break;
+      case 'Tab':
+        // Tab moves focus as everywhere else (Enter chooses): the menu
+        // closes and stays closed for this "<<".
+        dismissed.current = openReference(value, e.currentTarget.selectionStart ?? value.length)?.start ?? null;
+        setMenu(null);
         break;
       case 'Escape':
         e.preventDefault();

@@ -247,6 +247,8 @@ describe('describeRef', () => {
     ['vars.threshold', 'Variables > threshold'],
     [" 'Senior' in steps.opp.headline", "'Senior' in steps.opp.headline"],
     ['steps.zz.id', 'steps.zz.id'],
+    ['steps?.opp.name', 'Get Opportunity > name'],
+    ['steps?.["opp"]?.phones?.[0].value', 'Get Opportunity > phones[0] > value'],
   ])('%s -> %s', (expr, text) => expect(describeRef(expr, c)).toBe(text));
 });
 
@@ -275,6 +277,12 @@ describe('checkTemplate', () => {
     ['<<len(steps.opp.tags))>>', ['<<len(steps.opp.tags))>>: ")" has no matching "(": remove it or add the opening "("']],
     ['<<"abc>>', ['<<"abc>>: a quote (") is not closed: add the closing " before ">>"']],
     ['<<vars.nope>>', ['no variable "nope" in vars: add it to the workflow\'s vars']],
+    // steps?.x (and steps?.["x"]) read steps the same way
+    ['<<steps?.opp.name>>', []],
+    ['<<steps?.["opp"]?.name ?? "">>', []],
+    ['<<steps?.zz.id>>', ['steps.zz is not a step of this workflow: use the id of a step connected before this one']],
+    ['<<steps?.op.id>>', ['steps.op is not a step of this workflow; did you mean steps.opp?']],
+    ['<<steps?.["tag"].id>>', ['steps.tag is this step itself: a step can only read the output of steps that run before it']],
   ])('%s', (text, want) => expect(checkTemplate(text, tag)).toEqual(want));
 
   it('a step that is not upstream', () => {

@@ -417,7 +417,7 @@ export function wholeRef(text: string): string | null {
   return null;
 }
 
-/** ["steps", "opp", "phones", 0, "value"] for a pure member chain, else null. */
+/** ["steps", "opp", "phones", 0, "value"] for a pure member chain (optional ?. allowed), else null. */
 export function parseSimplePath(expr: string): (string | number)[] | null {
   const m = /^[A-Za-z_]\w*/.exec(expr);
   if (!m) return null;
@@ -426,9 +426,10 @@ export function parseSimplePath(expr: string): (string | number)[] | null {
   while (i < expr.length) {
     const rest = expr.slice(i);
     let mm: RegExpExecArray | null;
+    // a.b, a?.b, a[0], a?.[0], a["b"], a?.["b"] (steps?.opp reads as steps.opp)
     if ((mm = /^\??\.([A-Za-z_]\w*)/.exec(rest))) out.push(mm[1]);
-    else if ((mm = /^\[(\d+)\]/.exec(rest))) out.push(Number(mm[1]));
-    else if ((mm = /^\["((?:[^"\\]|\\.)*)"\]/.exec(rest))) out.push(JSON.parse(`"${mm[1]}"`) as string);
+    else if ((mm = /^(?:\?\.)?\[(\d+)\]/.exec(rest))) out.push(Number(mm[1]));
+    else if ((mm = /^(?:\?\.)?\["((?:[^"\\]|\\.)*)"\]/.exec(rest))) out.push(JSON.parse(`"${mm[1]}"`) as string);
     else return null;
     i += mm[0].length;
   }
