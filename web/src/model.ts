@@ -178,3 +178,21 @@ export function branchesOf(step: Step, staticBranches: string[] | undefined, cas
   }
   return out;
 }
+
+/**
+ * The offset of the ">>" closing a reference whose expression starts at
+ * from, skipping ">>" inside string literals ('...', "...", `...`); -1 when
+ * the reference is not closed.
+ */
+export function referenceEnd(s: string, from: number): number {
+  let quote = '';
+  for (let k = from; k < s.length; k++) {
+    const c = s[k];
+    if (quote) {
+      if (c === '\\' && quote !== '`') k++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'" || c === '`') quote = c;
+    else if (c === '>' && s[k + 1] === '>') return k;
+  }
+  return -1;
+}

@@ -53,3 +53,25 @@ export function StatusBadge({ status, testId, label, className }: { status: stri
     </span>
   );
 }
+
+/** The "Status" filter of a list: any status, or one of statuses. */
+export function StatusFilter({ value, statuses, onChange, testId }: {
+  value: string;
+  statuses: readonly string[];
+  onChange: (status: string) => void;
+  testId: string;
+}) {
+  return (
+    <label className="field">
+      <span className="label">Status</span>
+      <select value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId}>
+        <option value="">Any status</option>
+        {statuses.map((s) => (
+          <option key={s} value={s}>
+            {statusWord(s)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

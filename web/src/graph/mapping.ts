@@ -18,7 +18,7 @@
 import type { Edge as RFEdge, Node as RFNode, NodeChange } from '@xyflow/react';
 import type { Edge, Position, Problem, Step, StepStatus, StepType, Trigger, TriggerType, Workflow } from '../api/types';
 import type { Catalog } from '../catalog';
-import { TRIGGER_ID, allStepIds, branchesOf, findStep, problemsByNode, scopeOf, uniqueStepId, updateStep, walkSteps } from '../model';
+import { TRIGGER_ID, allStepIds, branchesOf, findStep, problemsByNode, referenceEnd, scopeOf, uniqueStepId, updateStep, walkSteps } from '../model';
 import {
   GROUP_HEADER,
   GROUP_MIN_HEIGHT,
@@ -771,7 +771,7 @@ export function rewriteTemplate(s: string, renames: Map<string, string>): string
       i = j + 2;
       continue;
     }
-    const k = closingOf(s, j + 2);
+    const k = referenceEnd(s, j + 2);
     if (k < 0) break;
     out += s.slice(i, j + 2) + rewriteExpr(s.slice(j + 2, k), renames) + '>>';
     i = k + 2;
@@ -780,19 +780,6 @@ export function rewriteTemplate(s: string, renames: Map<string, string>): string
   return out === s ? s : out;
 }
 
-/** The offset of the ">>" closing a reference whose expression starts at from, skipping string literals; -1 if none. */
-function closingOf(s: string, from: number): number {
-  let quote = '';
-  for (let k = from; k < s.length; k++) {
-    const c = s[k];
-    if (quote) {
-      if (c === '\\' && quote !== '`') k++;
-      else if (c === quote) quote = '';
-    } else if (c === '"' || c === "'" || c === '`') quote = c;
-    else if (c === '>' && s[k + 1] === '>') return k;
-  }
-  return -1;
-}
 
 const IDENT = /[A-Za-z0-9_$]/;
 // steps.x and steps?.x; steps['x'] and steps?.['x'] (the templating accepts both)

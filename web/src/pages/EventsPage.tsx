@@ -11,7 +11,7 @@ import { usePagedList } from '../hooks/usePagedList';
 import { useUrlFilters } from '../hooks/useUrlFilters';
 import { JsonTree } from '../components/JsonTree';
 import { Modal } from '../components/Modal';
-import { StatusBadge, statusWord } from '../components/StatusBadge';
+import { StatusBadge, StatusFilter, statusWord } from '../components/StatusBadge';
 import { formatTime, relativeTime } from '../components/time';
 import '../components/components.css';
 
@@ -120,17 +120,7 @@ export function EventsPage() {
             ))}
           </select>
         </label>
-        <label className="field">
-          <span className="label">Status</span>
-          <select value={filters.status} onChange={(e) => setFilter({ status: e.target.value })} data-testid="events-filter-status">
-            <option value="">Any status</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {statusWord(s)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter value={filters.status} statuses={STATUSES} onChange={(status) => setFilter({ status })} testId="events-filter-status" />
         <button type="submit" className="sr-only">
           Apply filters
         </button>

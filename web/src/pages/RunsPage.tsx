@@ -9,7 +9,7 @@ import { useCatalog } from '../catalog';
 import { linkProps, navigate } from '../router';
 import { errorMessage } from '../components/errors';
 import { Modal } from '../components/Modal';
-import { StatusBadge, statusWord } from '../components/StatusBadge';
+import { StatusBadge, StatusFilter, statusWord } from '../components/StatusBadge';
 import { durationBetween, formatTime, fromLocalInput, relativeTime, toLocalInput } from '../components/time';
 import { usePagedList } from '../hooks/usePagedList';
 import { useUrlFilters } from '../hooks/useUrlFilters';
@@ -141,17 +141,7 @@ export function RunsPage() {
             ))}
           </select>
         </label>
-        <label className="field">
-          <span className="label">Status</span>
-          <select value={filters.status} onChange={(e) => setFilter({ status: e.target.value })} data-testid="runs-filter-status">
-            <option value="">Any status</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {statusWord(s)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter value={filters.status} statuses={STATUSES} onChange={(status) => setFilter({ status })} testId="runs-filter-status" />
         <label className="field">
           <span className="label">Started by</span>
           <select value={filters.trigger_type} onChange={(e) => setFilter({ trigger_type: e.target.value })} data-testid="runs-filter-trigger">

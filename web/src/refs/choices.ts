@@ -3,7 +3,7 @@
 // input and the problems shown as you type all come from here.
 import type { Run, Schema, Step, Workflow } from '../api/types';
 import type { Catalog } from '../catalog';
-import { enclosingFanouts, findStep, upstreamOf } from '../model';
+import { enclosingFanouts, findStep, referenceEnd, upstreamOf } from '../model';
 
 export interface RefContext {
   workflow: Workflow;
@@ -350,21 +350,6 @@ export function filterChoices(choices: RefChoice[], query: string): RefChoice[] 
 
 // ------------------------------------------------------------- templates
 
-/** The offset of the ">>" closing a reference whose expression starts at from, or -1. */
-function closing(s: string, from: number): number {
-  let quote = '';
-  for (let k = from; k < s.length; k++) {
-    const c = s[k];
-    if (quote) {
-      if (c === '\\' && quote !== '`') k++;
-      else if (c === quote) quote = '';
-      continue;
-    }
-    if (c === '"' || c === "'" || c === '`') quote = c;
-    else if (c === '>' && s[k + 1] === '>') return k;
-  }
-  return -1;
-}
 
 /**
  * Splits text into literal and reference segments as the server does: \<<
@@ -394,7 +379,7 @@ export function parseTemplate(text: string): Segment[] {
     }
     lit += text.slice(i, j);
     flush(j);
-    const k = closing(text, j + 2);
+    const k = referenceEnd(text, j + 2);
     if (k < 0) {
       const raw = text.slice(j + 2);
       segs.push({ kind: 'ref', expr: raw.trim(), raw, start: j, end: text.length, unterminated: true });
