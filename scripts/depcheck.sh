@@ -35,6 +35,12 @@ rule "./triggers/..." "^$mod/(api|cmd)(/|$)" "triggers sit below api and cmd"
 rule "./connections/..." "^$mod/(triggers|api|cmd)(/|$)" "connections sits below triggers, api and cmd"
 rule "./steps/..." "^$mod/connections(/|$)" "steps reach connections through steps/lever.Clients, never the package"
 rule "./api/..." "^$mod/cmd(/|$)" "nothing imports cmd"
+# web holds the embedded editor build only: it imports nothing of the
+# project, and only cmd imports it (the editor reaches the server over HTTP).
+rule "./web" "^$mod/" "web holds the editor's build and imports nothing of the project"
+for p in ./templating/... ./steps/... ./engine/... ./triggers/... ./connections/... ./api/...; do
+  rule "$p" "^$mod/web$" "only cmd imports web (it hands the editor to api as an fs.FS)"
+done
 
 # templating: the standard library and expr only.
 listing=$(go list -f '{{.ImportPath}} {{join .Imports " "}}' ./templating/...)
