@@ -841,19 +841,7 @@ function ConnectDialog({ open, existing, names, onClose, onConnected }: ConnectD
               <span className="label">Client ID</span>
               <input value={clientId} onChange={(e) => setClientId(e.target.value)} autoComplete="off" spellCheck={false} data-testid="connect-client-id" disabled={busy} />
             </label>
-            <label className="field">
-              <span className="label">Client Secret</span>
-              <input
-                type="password"
-                value={clientSecret}
-                onChange={(e) => setClientSecret(e.target.value)}
-                autoComplete="new-password"
-                spellCheck={false}
-                data-testid="connect-client-secret"
-                disabled={busy}
-              />
-              <span className="help">Kept encrypted on the server and never shown again.</span>
-            </label>
+            <SecretField label="Client Secret" value={clientSecret} onChange={setClientSecret} testId="connect-client-secret" disabled={busy} />
             <fieldset className="field" disabled={busy}>
               <legend>What Leverflow may do in Lever</legend>
               <span className="help">
@@ -887,19 +875,7 @@ function ConnectDialog({ open, existing, names, onClose, onConnected }: ConnectD
         )}
 
         {method === 'api_key' && (
-          <label className="field">
-            <span className="label">API key</span>
-            <input
-              type="password"
-              value={apiKey}
-              onChange={(e) => setApiKey(e.target.value)}
-              autoComplete="new-password"
-              spellCheck={false}
-              data-testid="connect-api-key"
-              disabled={busy}
-            />
-            <span className="help">Kept encrypted on the server and never shown again.</span>
-          </label>
+          <SecretField label="API key" value={apiKey} onChange={setApiKey} testId="connect-api-key" disabled={busy} />
         )}
 
         {waiting && (
@@ -928,5 +904,30 @@ function ConnectDialog({ open, existing, names, onClose, onConnected }: ConnectD
         <button type="submit" hidden tabIndex={-1} aria-hidden="true" />
       </form>
     </Modal>
+  );
+}
+
+/** A secret typed once (a Client Secret, an API key): hidden, never autofilled, never shown again. */
+function SecretField({ label, value, onChange, testId, disabled }: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  testId: string;
+  disabled: boolean;
+}) {
+  return (
+    <label className="field">
+      <span className="label">{label}</span>
+      <input
+        type="password"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        autoComplete="new-password"
+        spellCheck={false}
+        data-testid={testId}
+        disabled={disabled}
+      />
+      <span className="help">Kept encrypted on the server and never shown again.</span>
+    </label>
   );
 }
